@@ -1,0 +1,91 @@
+#include "checks.h"
+
+#include <c10/util/Exception.h>
+
+#include <sstream>
+
+namespace zfcuda {
+
+std::string shape_string(at::IntArrayRef sizes) {
+  std::ostringstream s;
+  s << "(";
+  for (size_t i = 0; i < sizes.size(); ++i) s << (i ? ", " : "") << sizes[i];
+  s << (sizes.size() == 1 ? ",)" : ")");
+  return s.str();
+}
+
+void check_floating(const at::Tensor& t, const char* op, const char* name) {
+  const auto dtype = t.scalar_type();
+  TORCH_CHECK_TYPE(dtype == at::kHalf || dtype == at::kBFloat16 || dtype == at::kFloat || dtype == at::kDouble, op,
+                   ": ", name, " must be float16, bfloat16, float32 or float64, got ", dtype);
+}
+
+void check_image_rank(const at::Tensor& t, const char* op, const char* name) {
+  TORCH_CHECK_VALUE(t.dim() == 3 || t.dim() == 4, op, ": ", name,
+                    " must be 3-D (C, H, W) or 4-D (N, C, H, W), got a ", t.dim(), "-D tensor of shape ",
+                    shape_string(t.sizes()));
+}
+
+void check_same_device(const at::Tensor& a, const char* a_name, const at::Tensor& b, const char* b_name,
+                       const char* op) {
+  TORCH_CHECK_VALUE(a.device() == b.device(), op, ": ", a_name, " and ", b_name,
+                    " must be on the same device, got ", a.device(), " and ", b.device());
+}
+
+void check_pair(at::IntArrayRef v, int64_t min_value, const char* op, const char* name) {
+  TORCH_CHECK_VALUE(v.size() == 2, op, ": ", name, " must have 2 entries (height, width), got ", v.size());
+  TORCH_CHECK_VALUE(v[0] >= min_value && v[1] >= min_value, op, ": ", name, " must be >= ", min_value,
+                    " in both dimensions, got ", shape_string(v));
+}
+
+int64_t pooled_length(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode) {
+  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
+  if (span < 0) return 0;
+  int64_t out = (span + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+  // With ceil_mode the last window must start inside the input or the left padding.
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+Pool2dGeometry pool_geometry(int64_t in_h, int64_t in_w, at::IntArrayRef kernel_size, at::IntArrayRef stride,
+                             at::IntArrayRef padding, at::IntArrayRef dilation, bool ceil_mode, const char* op) {
+  check_pair(kernel_size, 1, op, "kernel_size");
+  check_pair(stride, 1, op, "stride");
+  check_pair(padding, 0, op, "padding");
+  check_pair(dilation, 1, op, "dilation");
+  TORCH_CHECK_VALUE(padding[0] <= kernel_size[0] / 2 && padding[1] <= kernel_size[1] / 2, op,
+                    ": padding must be at most half the kernel size, got padding ", shape_string(padding),
+                    " for kernel_size ", shape_string(kernel_size));
+  Pool2dGeometry g{};
+  g.in_h = in_h;
+  g.in_w = in_w;
+  g.kernel_h = kernel_size[0];
+  g.kernel_w = kernel_size[1];
+  g.stride_h = stride[0];
+  g.stride_w = stride[1];
+  g.pad_h = padding[0];
+  g.pad_w = padding[1];
+  g.dilation_h = dilation[0];
+  g.dilation_w = dilation[1];
+  g.out_h = pooled_length(in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h, ceil_mode);
+  g.out_w = pooled_length(in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w, ceil_mode);
+  TORCH_CHECK_VALUE(g.out_h >= 1 && g.out_w >= 1, op, ": kernel_size ", shape_string(kernel_size),
+                    " with dilation ", shape_string(dilation), " is larger than the padded input of size (",
+                    in_h + 2 * g.pad_h, ", ", in_w + 2 * g.pad_w, ")");
+  return g;
+}
+
+at::ScalarType switch_dtype(const Pool2dGeometry& g) { return g.window_size() <= 256 ? at::kByte : at::kInt; }
+
+void check_switches(const at::Tensor& switches, const at::Tensor& pooled, const Pool2dGeometry& g, const char* op,
+                    const char* pooled_name) {
+  check_same_device(switches, "switches", pooled, pooled_name, op);
+  const auto expected = switch_dtype(g);
+  TORCH_CHECK_TYPE(switches.scalar_type() == expected, op, ": switches must be ",
+                   expected == at::kByte ? "uint8" : "int32", " for a ", g.kernel_h, "x", g.kernel_w,
+                   " window, got ", switches.scalar_type());
+  TORCH_CHECK_VALUE(switches.sizes() == pooled.sizes(), op, ": switches must have the shape of ", pooled_name, " ",
+                    shape_string(pooled.sizes()), ", got ", shape_string(switches.sizes()));
+}
+
+}  // namespace zfcuda

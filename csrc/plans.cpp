@@ -1,0 +1,158 @@
+#include "plans.h"
+
+#include <c10/util/Exception.h>
+
+#include "checks.h"
+
+namespace zfcuda {
+namespace {
+
+at::MemoryFormat memory_format_of(const at::Tensor& t4) {
+  return t4.suggest_memory_format() == at::MemoryFormat::ChannelsLast ? at::MemoryFormat::ChannelsLast
+                                                                      : at::MemoryFormat::Contiguous;
+}
+
+Layout4d layout_of(const at::Tensor& t4, at::MemoryFormat format) {
+  return Layout4d{t4.size(0), t4.size(1), t4.size(2), t4.size(3), format == at::MemoryFormat::ChannelsLast};
+}
+
+// Geometry for pooled plane (out_h, out_w) of an input plane (in_h, in_w): the pooled size must be
+// what nn.MaxPool2d gives with ceil_mode False or True, since the switch ops do not take ceil_mode.
+Pool2dGeometry matching_geometry(int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                                 at::IntArrayRef kernel_size, at::IntArrayRef stride, at::IntArrayRef padding,
+                                 at::IntArrayRef dilation, const char* op, const char* input_name,
+                                 const char* pooled_name) {
+  auto g = pool_geometry(in_h, in_w, kernel_size, stride, padding, dilation, false, op);
+  if (g.out_h == out_h && g.out_w == out_w) return g;
+  const auto floor_h = g.out_h, floor_w = g.out_w;
+  g = pool_geometry(in_h, in_w, kernel_size, stride, padding, dilation, true, op);
+  TORCH_CHECK_VALUE(g.out_h == out_h && g.out_w == out_w, op, ": ", input_name, " (", in_h, ", ", in_w,
+                    ") pools to (", floor_h, ", ", floor_w, ") (or (", g.out_h, ", ", g.out_w,
+                    ") with ceil_mode) with these arguments, but ", pooled_name, " has spatial size (", out_h, ", ",
+                    out_w, ")");
+  return g;
+}
+
+}  // namespace
+
+Pool2dPlan plan_max_pool2d(const at::Tensor& input, at::IntArrayRef kernel_size, at::IntArrayRef stride,
+                           at::IntArrayRef padding, at::IntArrayRef dilation, bool ceil_mode) {
+  constexpr const char* op = "max_pool2d_switches";
+  check_image_rank(input, op, "input");
+  check_floating(input, op, "input");
+  const bool batched = input.dim() == 4;
+  const auto x4 = batched ? input : input.unsqueeze(0);
+  const auto g = pool_geometry(x4.size(2), x4.size(3), kernel_size, stride, padding, dilation, ceil_mode, op);
+  const auto format = memory_format_of(x4);
+  Pool2dPlan plan{};
+  plan.source = x4.contiguous(format);
+  plan.output = at::empty({x4.size(0), x4.size(1), g.out_h, g.out_w}, x4.options().memory_format(format));
+  plan.switches = at::empty_like(plan.output, plan.output.options().dtype(switch_dtype(g)));
+  plan.source_layout = layout_of(x4, format);
+  plan.output_layout = layout_of(plan.output, format);
+  plan.geometry = g;
+  plan.batched = batched;
+  return plan;
+}
+
+Pool2dPlan plan_unpool2d(const at::Tensor& y, const at::Tensor& switches, at::IntArrayRef input_size,
+                         at::IntArrayRef kernel_size, at::IntArrayRef stride, at::IntArrayRef padding,
+                         at::IntArrayRef dilation) {
+  constexpr const char* op = "unpool2d_switches";
+  check_image_rank(y, op, "y");
+  check_floating(y, op, "y");
+  check_pair(input_size, 1, op, "input_size");
+  const bool batched = y.dim() == 4;
+  const auto y4 = batched ? y : y.unsqueeze(0);
+  const auto g = matching_geometry(input_size[0], input_size[1], y4.size(2), y4.size(3), kernel_size, stride,
+                                   padding, dilation, op, "input_size", "y");
+  check_switches(switches, y, g, op, "y");
+  const auto format = memory_format_of(y4);
+  Pool2dPlan plan{};
+  plan.source = y4.contiguous(format);
+  plan.switches = (batched ? switches : switches.unsqueeze(0)).contiguous(format);
+  plan.output = at::empty({y4.size(0), y4.size(1), g.in_h, g.in_w}, y4.options().memory_format(format));
+  plan.source_layout = layout_of(y4, format);
+  plan.output_layout = layout_of(plan.output, format);
+  plan.geometry = g;
+  plan.batched = batched;
+  return plan;
+}
+
+Pool2dPlan plan_gather2d(const at::Tensor& input, const at::Tensor& switches, at::IntArrayRef kernel_size,
+                         at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation) {
+  constexpr const char* op = "gather2d_switches";
+  check_image_rank(input, op, "input");
+  check_floating(input, op, "input");
+  check_same_device(switches, "switches", input, "input", op);
+  TORCH_CHECK_VALUE(switches.dim() == input.dim() && switches.size(0) == input.size(0) &&
+                        (input.dim() == 3 || switches.size(1) == input.size(1)),
+                    op, ": switches ", shape_string(switches.sizes()), " must have the leading dimensions of input ",
+                    shape_string(input.sizes()));
+  const bool batched = input.dim() == 4;
+  const auto x4 = batched ? input : input.unsqueeze(0);
+  const auto s4 = batched ? switches : switches.unsqueeze(0);
+  const auto g = matching_geometry(x4.size(2), x4.size(3), s4.size(2), s4.size(3), kernel_size, stride, padding,
+                                   dilation, op, "input", "switches");
+  const auto format = memory_format_of(x4);
+  Pool2dPlan plan{};
+  plan.source = x4.contiguous(format);
+  plan.output = at::empty(s4.sizes(), x4.options().memory_format(format));
+  check_switches(switches, batched ? plan.output : plan.output.squeeze(0), g, op, "the pooled output");
+  plan.switches = s4.contiguous(format);
+  plan.source_layout = layout_of(x4, format);
+  plan.output_layout = layout_of(plan.output, format);
+  plan.geometry = g;
+  plan.batched = batched;
+  return plan;
+}
+
+void fail_invalid_switches(const char* op, const Pool2dGeometry& g) {
+  TORCH_CHECK_VALUE(false, op, ": switches hold offsets outside the ", g.kernel_h, "x", g.kernel_w,
+                    " window or pointing into the padding; switches must come from max_pool2d_switches with the "
+                    "same kernel_size, stride, padding and dilation");
+}
+
+OcclusionPlan plan_occlusion_batch(const at::Tensor& image, const at::Tensor& positions, at::IntArrayRef patch_size,
+                                   const at::Tensor& fill) {
+  constexpr const char* op = "occlusion_batch";
+  TORCH_CHECK_VALUE(image.dim() == 3, op, ": image must be 3-D (C, H, W), got a ", image.dim(),
+                    "-D tensor of shape ", shape_string(image.sizes()));
+  check_floating(image, op, "image");
+  check_pair(patch_size, 1, op, "patch_size");
+  check_same_device(positions, "positions", image, "image", op);
+  check_same_device(fill, "fill", image, "image", op);
+  TORCH_CHECK_TYPE(positions.scalar_type() == at::kLong, op, ": positions must be int64, got ",
+                   positions.scalar_type());
+  TORCH_CHECK_VALUE(positions.dim() == 2 && positions.size(1) == 2, op,
+                    ": positions must have shape (B, 2) holding (top, left) corners, got ",
+                    shape_string(positions.sizes()));
+  TORCH_CHECK_TYPE(fill.scalar_type() == image.scalar_type(), op, ": fill must have the dtype of image (",
+                   image.scalar_type(), "), got ", fill.scalar_type());
+  const int64_t C = image.size(0), H = image.size(1), W = image.size(2);
+  const bool fill_ok = fill.dim() == 0 || (fill.dim() == 1 && fill.size(0) == C) ||
+                       (fill.dim() == 3 && fill.sizes() == image.sizes());
+  TORCH_CHECK_VALUE(fill_ok, op, ": fill must be a scalar, per-channel (", C, ",) or a whole image ",
+                    shape_string(image.sizes()), ", got shape ", shape_string(fill.sizes()));
+  const auto fill3 = fill.dim() == 1 ? fill.view({C, 1, 1}).expand({C, H, W}) : fill.expand({C, H, W});
+
+  OcclusionPlan plan{};
+  plan.image = image;
+  plan.positions = positions.contiguous();
+  plan.fill = fill3;
+  plan.output = at::empty({positions.size(0), C, H, W}, image.options().memory_format(at::MemoryFormat::Contiguous));
+  auto& g = plan.geometry;
+  g.channels = C;
+  g.height = H;
+  g.width = W;
+  g.patch_h = patch_size[0];
+  g.patch_w = patch_size[1];
+  for (int d = 0; d < 3; ++d) {
+    g.image_strides[d] = image.stride(d);
+    g.fill_strides[d] = fill3.stride(d);
+  }
+  plan.output_layout = Layout4d{positions.size(0), C, H, W, false};
+  return plan;
+}
+
+}  // namespace zfcuda

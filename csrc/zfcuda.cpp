@@ -1,0 +1,40 @@
+// The zfcuda operator library: every schema, and the Python module that reports the build.
+#include <pybind11/pybind11.h>
+#include <torch/library.h>
+
+#ifndef ZFCUDA_TORCH_VERSION
+#error "ZFCUDA_TORCH_VERSION must be defined by the build"
+#endif
+
+TORCH_LIBRARY(zfcuda, m) {
+  m.def(
+      "max_pool2d_switches(Tensor input, int[2] kernel_size, int[2] stride, int[2] padding, int[2] dilation, "
+      "bool ceil_mode) -> (Tensor, Tensor)");
+  m.def(
+      "unpool2d_switches(Tensor y, Tensor switches, int[2] input_size, int[2] kernel_size, int[2] stride, "
+      "int[2] padding, int[2] dilation, bool validate=True) -> Tensor");
+  m.def(
+      "gather2d_switches(Tensor input, Tensor switches, int[2] kernel_size, int[2] stride, int[2] padding, "
+      "int[2] dilation, bool validate=True) -> Tensor");
+  m.def("occlusion_batch(Tensor image, Tensor positions, int[2] patch_size, Tensor fill) -> Tensor");
+}
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "zfcuda compiled operators (registered in torch.ops.zfcuda on import)";
+  m.def("build_info", [] {
+    py::dict info;
+    info["torch_version"] = ZFCUDA_TORCH_VERSION;
+#ifdef ZFCUDA_WITH_CUDA
+    info["cuda"] = true;
+    info["cuda_version"] = ZFCUDA_CUDA_VERSION;
+    info["cuda_architectures"] = ZFCUDA_CUDA_ARCHS;
+#else
+    info["cuda"] = false;
+    info["cuda_version"] = py::none();
+    info["cuda_architectures"] = "";
+#endif
+    return info;
+  }, "What this build compiled: torch version built against, CUDA yes/no, CUDA architectures.");
+}

@@ -1,0 +1,37 @@
+"""zfcuda: Zeiler & Fergus visualisation for PyTorch, on switch-pooling CPU/CUDA kernels.
+
+Importing zfcuda loads the compiled extension, which registers the ``torch.ops.zfcuda``
+operators; the functions below are their typed, autograd-aware wrappers.
+"""
+
+from . import nn, reference
+from .grids import PositionGrid, captum_grid, paper_grid
+from .ops import (
+    gather2d_switches,
+    max_pool2d_switches,
+    occlusion_batch,
+    switches_to_indices,
+    unpool2d_switches,
+)
+
+
+def build_info() -> dict:
+    """What the compiled extension holds: torch version built against, CUDA yes/no, CUDA architectures."""
+    from . import _C
+
+    return dict(_C.build_info())
+
+
+__all__ = [
+    "PositionGrid",
+    "build_info",
+    "captum_grid",
+    "gather2d_switches",
+    "max_pool2d_switches",
+    "nn",
+    "occlusion_batch",
+    "paper_grid",
+    "reference",
+    "switches_to_indices",
+    "unpool2d_switches",
+]

@@ -1,0 +1,261 @@
+"""Typed wrappers of the torch.ops.zfcuda operators, with fake kernels and autograd.
+
+Shapes: pooled ops take 3-D (C, H, W) or 4-D (N, C, H, W) tensors of float16, bfloat16,
+float32 or float64, with any strides; a channels_last input gives channels_last outputs.
+The backward of each op is another zfcuda op: pooling <-> unpooling <-> gathering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+from torch._prims_common import suggest_memory_format
+
+from . import _loader
+from .geometry import IntPair, pair, pooled_size, switch_dtype
+
+_loader.load_extension()
+_ops = torch.ops.zfcuda
+
+
+def _pool_args(
+    kernel_size: IntPair, stride: IntPair | None, padding: IntPair, dilation: IntPair
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    kernel = pair(kernel_size, "kernel_size")
+    return (
+        kernel,
+        kernel if stride is None else pair(stride, "stride"),
+        pair(padding, "padding"),
+        pair(dilation, "dilation"),
+    )
+
+
+def max_pool2d_switches(
+    input: Tensor,
+    kernel_size: IntPair,
+    stride: IntPair | None = None,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    ceil_mode: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """Max pooling that records each maximum's offset inside its window (the "switches").
+
+    Same arguments and output as ``F.max_pool2d``; values are bitwise equal to it, NaN included.
+
+    Args:
+        input (Tensor[N, C, H, W] or Tensor[C, H, W]): floating-point input, any strides.
+        kernel_size, stride, padding, dilation: as ``nn.MaxPool2d`` (stride defaults to kernel_size).
+        ceil_mode: use ceil instead of floor for the output size.
+
+    Returns:
+        y (Tensor[N, C, H_out, W_out]): the pooled values.
+        switches (Tensor[N, C, H_out, W_out]): ``kh * kW + kw`` of each maximum, uint8 when the
+        window has at most 256 elements (int32 otherwise). Ties keep the first maximum in
+        row-major window order; NaN wins (ATen's rule), so ``switches_to_indices`` reproduces
+        ``F.max_pool2d(..., return_indices=True)`` exactly.
+    """
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
+    return _ops.max_pool2d_switches(input, k, s, p, d, bool(ceil_mode))
+
+
+def unpool2d_switches(
+    y: Tensor,
+    switches: Tensor,
+    input_size: IntPair,
+    kernel_size: IntPair,
+    stride: IntPair | None = None,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    validate: bool = True,
+) -> Tensor:
+    """Puts each pooled value back at its switch, summing where overlapping windows chose the same input.
+
+    This is the exact adjoint of max pooling's selection (the gradient of ``F.max_pool2d``), computed
+    as a deterministic gather: bitwise identical on every run and device.
+
+    Args:
+        y (Tensor[N, C, H_out, W_out] or Tensor[C, H_out, W_out]): values to place.
+        switches (Tensor): from ``max_pool2d_switches``, the shape of ``y``.
+        input_size: (H, W) of the pooled input; with the pooling arguments it must give ``y``'s size.
+        validate: check that every switch points inside its window (on CUDA this synchronises).
+
+    Returns:
+        Tensor[N, C, H, W]: zero except at the switches.
+    """
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
+    return _ops.unpool2d_switches(y, switches, pair(input_size, "input_size"), k, s, p, d, bool(validate))
+
+
+def gather2d_switches(
+    input: Tensor,
+    switches: Tensor,
+    kernel_size: IntPair,
+    stride: IntPair | None = None,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    validate: bool = True,
+) -> Tensor:
+    """Pooling with given switches: reads ``input`` at each recorded position (backward of unpooling).
+
+    Args:
+        input (Tensor[N, C, H, W] or Tensor[C, H, W]): the tensor to read.
+        switches (Tensor[N, C, H_out, W_out]): from ``max_pool2d_switches`` with the same geometry.
+        validate: raise on switches that point outside their window (on CUDA this synchronises).
+
+    Returns:
+        Tensor[N, C, H_out, W_out]
+    """
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
+    return _ops.gather2d_switches(input, switches, k, s, p, d, bool(validate))
+
+
+def occlusion_batch(image: Tensor, positions: Tensor, patch_size: IntPair, fill: float | Tensor = 0.0) -> Tensor:
+    """Copies of ``image`` with a patch replaced by ``fill`` at each position, written in one pass.
+
+    Args:
+        image (Tensor[C, H, W]): the image, any strides.
+        positions (Tensor[B, 2], int64): (top, left) of each patch; patches may lie partly outside.
+        patch_size: (height, width) of the occluder.
+        fill: a number, a per-channel Tensor[C], or a baseline image Tensor[C, H, W].
+
+    Returns:
+        Tensor[B, C, H, W]
+    """
+    if not isinstance(fill, Tensor):
+        if not isinstance(fill, (int, float)) or isinstance(fill, bool):
+            raise TypeError(f"occlusion_batch: fill must be a number or a tensor, got {type(fill).__name__}")
+        fill = torch.tensor(fill, dtype=image.dtype, device=image.device)
+    return _ops.occlusion_batch(image, positions, pair(patch_size, "patch_size"), fill)
+
+
+def switches_to_indices(
+    switches: Tensor,
+    input_size: IntPair,
+    kernel_size: IntPair,
+    stride: IntPair | None = None,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+) -> Tensor:
+    """Flat int64 indices into each (H, W) plane, as ``F.max_pool2d(..., return_indices=True)`` gives.
+
+    Args:
+        switches (Tensor[..., H_out, W_out]): window offsets ``kh * kW + kw``.
+        input_size: (H, W) of the pooled input.
+
+    Returns:
+        Tensor[..., H_out, W_out] of int64: ``ih * W + iw`` of each switch.
+    """
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
+    width = pair(input_size, "input_size")[1]
+    out_h, out_w = switches.shape[-2:]
+    offsets = switches.long()
+    rows = torch.arange(out_h, device=switches.device).view(-1, 1) * s[0] - p[0] + (offsets // k[1]) * d[0]
+    cols = torch.arange(out_w, device=switches.device) * s[1] - p[1] + (offsets % k[1]) * d[1]
+    return rows * width + cols
+
+
+def _empty_like_format(shape: Sequence[int], like: Tensor, dtype: torch.dtype) -> Tensor:
+    # The kernels keep channels_last (as ATen's suggest_memory_format sees it) and write NCHW otherwise.
+    fmt = suggest_memory_format(like) if like.dim() == 4 else torch.contiguous_format
+    return torch.empty(tuple(shape), dtype=dtype, device=like.device, memory_format=fmt)
+
+
+def _checked_pooled_size(input_size, k, s, p, d, ceil_mode, op: str) -> tuple[int, int]:
+    out_h, out_w = pooled_size(input_size, k, s, p, d, ceil_mode)
+    if out_h < 1 or out_w < 1:
+        raise ValueError(f"{op}: kernel_size {tuple(k)} is larger than the padded input")
+    return out_h, out_w
+
+
+@torch.library.register_fake("zfcuda::max_pool2d_switches")
+def _max_pool2d_switches_fake(input, kernel_size, stride, padding, dilation, ceil_mode):
+    out = _checked_pooled_size(input.shape[-2:], kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d_switches")
+    shape = (*input.shape[:-2], *out)
+    return _empty_like_format(shape, input, input.dtype), _empty_like_format(shape, input, switch_dtype(kernel_size))
+
+
+@torch.library.register_fake("zfcuda::unpool2d_switches")
+def _unpool2d_switches_fake(y, switches, input_size, kernel_size, stride, padding, dilation, validate=True):
+    return _empty_like_format((*y.shape[:-2], *input_size), y, y.dtype)
+
+
+@torch.library.register_fake("zfcuda::gather2d_switches")
+def _gather2d_switches_fake(input, switches, kernel_size, stride, padding, dilation, validate=True):
+    return _empty_like_format(switches.shape, input, input.dtype)
+
+
+@torch.library.register_fake("zfcuda::occlusion_batch")
+def _occlusion_batch_fake(image, positions, patch_size, fill):
+    return image.new_empty((positions.shape[0], *image.shape))
+
+
+def _setup_pool(ctx, inputs, output):
+    input, kernel_size, stride, padding, dilation, _ = inputs
+    _, switches = output
+    ctx.mark_non_differentiable(switches)
+    ctx.save_for_backward(switches)
+    ctx.geometry = (list(input.shape[-2:]), kernel_size, stride, padding, dilation)
+
+
+def _backward_pool(ctx, grad_y, _grad_switches):
+    (switches,) = ctx.saved_tensors
+    input_size, k, s, p, d = ctx.geometry
+    # Our own switches: no need to validate (which would synchronise on CUDA).
+    return _ops.unpool2d_switches(grad_y, switches, input_size, k, s, p, d, False), None, None, None, None, None
+
+
+def _setup_unpool(ctx, inputs, output):
+    _, switches, _, kernel_size, stride, padding, dilation, _ = inputs
+    ctx.save_for_backward(switches)
+    ctx.geometry = (kernel_size, stride, padding, dilation)
+
+
+def _backward_unpool(ctx, grad_x):
+    (switches,) = ctx.saved_tensors
+    k, s, p, d = ctx.geometry
+    grad_y = _ops.gather2d_switches(grad_x, switches, k, s, p, d, False)
+    return grad_y, None, None, None, None, None, None, None
+
+
+def _setup_gather(ctx, inputs, output):
+    input, switches, kernel_size, stride, padding, dilation, _ = inputs
+    ctx.save_for_backward(switches)
+    ctx.geometry = (list(input.shape[-2:]), kernel_size, stride, padding, dilation)
+
+
+def _backward_gather(ctx, grad_y):
+    (switches,) = ctx.saved_tensors
+    input_size, k, s, p, d = ctx.geometry
+    grad_input = _ops.unpool2d_switches(grad_y, switches, input_size, k, s, p, d, False)
+    return grad_input, None, None, None, None, None, None
+
+
+def _setup_occlusion(ctx, inputs, output):
+    image, positions, patch_size, fill = inputs
+    ctx.save_for_backward(positions)
+    ctx.patch_size = patch_size
+    ctx.image_shape = image.shape
+    ctx.fill_dim = fill.dim()
+
+
+def _backward_occlusion(ctx, grad):
+    (positions,) = ctx.saved_tensors
+    _, height, width = ctx.image_shape
+    # 1 where the image shows through, 0 under the patch: the same op builds the mask.
+    ones = grad.new_ones((1, height, width))
+    kept = _ops.occlusion_batch(ones, positions, ctx.patch_size, grad.new_zeros(()))
+    grad_image = (grad * kept).sum(0) if ctx.needs_input_grad[0] else None
+    grad_fill = None
+    if ctx.needs_input_grad[3]:
+        covered = grad * (1 - kept)
+        reduce_dims = {0: (0, 1, 2, 3), 1: (0, 2, 3), 3: (0,)}[ctx.fill_dim]
+        grad_fill = covered.sum(reduce_dims)
+    return grad_image, None, None, grad_fill
+
+
+torch.library.register_autograd("zfcuda::max_pool2d_switches", _backward_pool, setup_context=_setup_pool)
+torch.library.register_autograd("zfcuda::unpool2d_switches", _backward_unpool, setup_context=_setup_unpool)
+torch.library.register_autograd("zfcuda::gather2d_switches", _backward_gather, setup_context=_setup_gather)
+torch.library.register_autograd("zfcuda::occlusion_batch", _backward_occlusion, setup_context=_setup_occlusion)
