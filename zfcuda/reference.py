@@ -24,9 +24,9 @@ def _windows(x: Tensor, k, s, p, d, out_size, pad_value: float) -> Tensor:
     need_h = (out_size[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1
     need_w = (out_size[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1
     padded = F.pad(x, (p[1], max(0, need_w - w - p[1]), p[0], max(0, need_h - h - p[0])), value=pad_value)
-    cols = F.unfold(padded, kernel_size=k, dilation=d, stride=s)  # (N, C * K, L)
-    cols = cols.view(n, c, k[0] * k[1], -1)[..., : out_size[0] * out_size[1]]
-    return cols.view(n, c, k[0] * k[1], *out_size)
+    padded = padded[..., :need_h, :need_w]  # exactly the extent the out_size windows cover
+    cols = F.unfold(padded, kernel_size=k, dilation=d, stride=s)  # (N, C * K, H_out * W_out)
+    return cols.reshape(n, c, k[0] * k[1], *out_size)
 
 
 def switches_to_indices(switches, input_size, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:

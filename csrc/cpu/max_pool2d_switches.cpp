@@ -15,8 +15,7 @@ std::tuple<at::Tensor, at::Tensor> max_pool2d_switches(const at::Tensor& input, 
   const auto& src = plan.source_layout;
   const auto g = plan.geometry;
   ZF_DISPATCH_FLOATING(input.scalar_type(), "max_pool2d_switches", [&] {
-    ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&](auto switch_tag) {
-      using switch_t = decltype(switch_tag);
+    ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
       const scalar_t* x = plan.source.const_data_ptr<scalar_t>();
       scalar_t* y = plan.output.mutable_data_ptr<scalar_t>();
       switch_t* sw = static_cast<switch_t*>(plan.switches.mutable_data_ptr());

@@ -21,8 +21,7 @@ at::Tensor gather2d_switches(const at::Tensor& input, const at::Tensor& switches
   InvalidFlag invalid(input);
   int* flag = invalid.data();
   ZF_DISPATCH_FLOATING(input.scalar_type(), "gather2d_switches", [&] {
-    ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&](auto switch_tag) {
-      using switch_t = decltype(switch_tag);
+    ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
       const scalar_t* x = plan.source.const_data_ptr<scalar_t>();
       const switch_t* sw = static_cast<const switch_t*>(plan.switches.const_data_ptr());
       scalar_t* y = plan.output.mutable_data_ptr<scalar_t>();

@@ -17,8 +17,7 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
   const auto plan = plan_unpool2d(y, switches, input_size, kernel_size, stride, padding, dilation);
   const auto src = plan.source_layout;
   const auto g = plan.geometry;
-  ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&](auto switch_tag) {
-    using switch_t = decltype(switch_tag);
+  ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
     const switch_t* sw = static_cast<const switch_t*>(plan.switches.const_data_ptr());
     if (validate && plan.switches.numel() > 0 && !switches_valid(sw, src, g, y)) {
       fail_invalid_switches("unpool2d_switches", g);

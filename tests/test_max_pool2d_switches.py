@@ -1,0 +1,99 @@
+"""max_pool2d_switches against F.max_pool2d (bitwise) and the pure-PyTorch reference."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import DTYPES, LAYOUTS, make_input, with_layout
+
+import zfcuda
+from zfcuda import reference
+
+# (input shape, kernel, stride, padding, dilation, ceil_mode)
+CASES = [
+    ((2, 3, 13, 13), 3, 2, 1, 1, False),  # ZF-Net pools: overlapping 3x3 stride 2
+    ((2, 3, 13, 13), 3, 2, 0, 1, False),
+    ((1, 4, 12, 12), 2, 2, 0, 1, False),  # non-overlapping
+    ((2, 2, 9, 11), 3, 1, 1, 1, False),
+    ((1, 3, 1, 1), 1, 1, 0, 1, False),  # 1x1
+    ((2, 3, 10, 7), 5, 3, 2, 1, True),  # ceil_mode with a window hanging off the edge
+    ((1, 2, 11, 11), 3, 2, 1, 2, False),  # dilation
+    ((2, 3, 8, 9), (2, 3), (1, 2), (1, 1), (2, 1), True),  # rectangular everything
+    ((3, 5, 7), 3, 2, 1, 1, False),  # 3-D input
+    ((0, 3, 8, 8), 2, 2, 0, 1, False),  # empty batch
+]
+
+
+def _case_id(case) -> str:
+    shape, k, s, p, d, ceil = case
+    return f"{'x'.join(map(str, shape))}-k{k}-s{s}-p{p}-d{d}-{'ceil' if ceil else 'floor'}"
+
+
+def _expected(x, k, s, p, d, ceil):
+    return F.max_pool2d(x, k, s, p, d, ceil_mode=ceil, return_indices=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("kind", ["random", "ties", "special"])
+def test_matches_torch_max_pool2d(case, dtype, kind, device):
+    shape, k, s, p, d, ceil = case
+    x = make_input(shape, dtype, device, kind)
+    y, switches = zfcuda.max_pool2d_switches(x, k, s, p, d, ceil)
+    y_ref, idx_ref = _expected(x, k, s, p, d, ceil)
+    torch.testing.assert_close(y, y_ref, rtol=0, atol=0, equal_nan=True)
+    assert switches.dtype == torch.uint8 and switches.shape == y.shape
+    indices = zfcuda.switches_to_indices(switches, x.shape[-2:], k, s, p, d)
+    assert torch.equal(indices, idx_ref)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_any_strides_and_channels_last_kept(layout, dtype, device):
+    x = with_layout(make_input((2, 5, 14, 13), dtype, device, "ties"), layout)
+    y, switches = zfcuda.max_pool2d_switches(x, 3, 2, 1)
+    y_ref, idx_ref = _expected(x.contiguous(), 3, 2, 1, 1, False)
+    assert torch.equal(y, y_ref)
+    assert torch.equal(zfcuda.switches_to_indices(switches, x.shape[-2:], 3, 2, 1), idx_ref)
+    want = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+    assert y.is_contiguous(memory_format=want) and switches.is_contiguous(memory_format=want)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.parametrize("kind", ["random", "ties", "special"])
+def test_matches_reference(case, kind, device):
+    shape, k, s, p, d, ceil = case
+    x = make_input(shape, torch.float32, device, kind)
+    y, switches = zfcuda.max_pool2d_switches(x, k, s, p, d, ceil)
+    y_ref, switches_ref = reference.max_pool2d_switches(x, k, s, p, d, ceil)
+    torch.testing.assert_close(y, y_ref, rtol=0, atol=0, equal_nan=True)
+    assert torch.equal(switches, switches_ref)
+
+
+def test_all_nan_and_all_neg_inf_windows(device):
+    x = torch.full((1, 1, 4, 4), float("-inf"), device=device)
+    x[0, 0, 2:, 2:] = float("nan")
+    y, switches = zfcuda.max_pool2d_switches(x, 2, 2)
+    y_ref, idx_ref = _expected(x, 2, 2, 0, 1, False)
+    torch.testing.assert_close(y, y_ref, rtol=0, atol=0, equal_nan=True)
+    assert torch.equal(zfcuda.switches_to_indices(switches, (4, 4), 2, 2), idx_ref)
+
+
+def test_large_window_uses_int32_switches(device):
+    x = make_input((2, 3, 20, 21), torch.float32, device)
+    y, switches = zfcuda.max_pool2d_switches(x, 17, 2, 8)
+    y_ref, idx_ref = _expected(x, 17, 2, 8, 1, False)
+    assert switches.dtype == torch.int32
+    assert torch.equal(y, y_ref)
+    assert torch.equal(zfcuda.switches_to_indices(switches, x.shape[-2:], 17, 2, 8), idx_ref)
+
+
+def test_zf_net_shapes(device):
+    # conv1 output of ZF-Net: 96 maps of 110x110 pooled 3x3/2 with padding 1 -> 55x55.
+    x = make_input((2, 96, 110, 110), torch.float32, device)
+    y, switches = zfcuda.max_pool2d_switches(x, 3, 2, 1)
+    y_ref, idx_ref = _expected(x, 3, 2, 1, 1, False)
+    assert y.shape == (2, 96, 55, 55)
+    assert torch.equal(y, y_ref)
+    assert torch.equal(zfcuda.switches_to_indices(switches, (110, 110), 3, 2, 1), idx_ref)
