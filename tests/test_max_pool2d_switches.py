@@ -34,12 +34,18 @@ def _expected(x, k, s, p, d, ceil):
     return F.max_pool2d(x, k, s, p, d, ceil_mode=ceil, return_indices=True)
 
 
+def layout_of_case(x, layout):
+    """channels_last runs the shared per-element body on the CPU; NCHW runs the row fast path."""
+    return with_layout(x, layout) if x.dim() == 4 else x
+
+
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("kind", ["random", "ties", "special"])
-def test_matches_torch_max_pool2d(case, dtype, kind, device):
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+def test_matches_torch_max_pool2d(case, dtype, kind, layout, device):
     shape, k, s, p, d, ceil = case
-    x = make_input(shape, dtype, device, kind)
+    x = layout_of_case(make_input(shape, dtype, device, kind), layout)
     y, switches = zfcuda.max_pool2d_switches(x, k, s, p, d, ceil)
     y_ref, idx_ref = _expected(x, k, s, p, d, ceil)
     torch.testing.assert_close(y, y_ref, rtol=0, atol=0, equal_nan=True)
@@ -80,8 +86,9 @@ def test_all_nan_and_all_neg_inf_windows(device):
     assert torch.equal(zfcuda.switches_to_indices(switches, (4, 4), 2, 2), idx_ref)
 
 
-def test_large_window_uses_int32_switches(device):
-    x = make_input((2, 3, 20, 21), torch.float32, device)
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+def test_large_window_uses_int32_switches(layout, device):
+    x = with_layout(make_input((2, 3, 20, 21), torch.float32, device), layout)
     y, switches = zfcuda.max_pool2d_switches(x, 17, 2, 8)
     y_ref, idx_ref = _expected(x, 17, 2, 8, 1, False)
     assert switches.dtype == torch.int32

@@ -40,9 +40,13 @@ def test_matches_naive_loop(fill_kind, dtype, patch, device):
     assert torch.equal(batch, reference.occlusion_batch(image, positions, patch, fill))
 
 
-def test_non_contiguous_image_and_fill(device):
+@pytest.mark.parametrize("strided", ["image", "fill", "both"])
+def test_non_contiguous_image_and_fill(strided, device):
+    # Non-unit strides along W take the shared per-element body on the CPU (unit strides take row copies).
     image = torch.randn(20, 15, 4, device=device).permute(2, 0, 1)  # (C, H, W) view of an HWC buffer
     fill = torch.randn(4, 15, 20, device=device).transpose(1, 2)
+    image = image if strided in ("image", "both") else image.contiguous()
+    fill = fill if strided in ("fill", "both") else fill.contiguous()
     positions = _positions((20, 15), (6, 4), 25, device)
     batch = zfcuda.occlusion_batch(image, positions, (6, 4), fill)
     assert torch.equal(batch, reference.occlusion_batch(image.contiguous(), positions, (6, 4), fill.contiguous()))

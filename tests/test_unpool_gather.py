@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import DTYPES, LAYOUTS, integer_like, make_input, with_layout
-from test_max_pool2d_switches import CASES, _case_id
+from test_max_pool2d_switches import CASES, _case_id, layout_of_case
 
 import zfcuda
 from zfcuda import reference
@@ -26,9 +26,10 @@ def _torch_pool_gradient(x, grad_y, k, s, p, d, ceil):
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("kind", ["random", "ties"])
-def test_unpool_equals_max_pool_gradient(case, dtype, kind, device):
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+def test_unpool_equals_max_pool_gradient(case, dtype, kind, layout, device):
     shape, k, s, p, d, ceil = case
-    x = make_input(shape, dtype, device, kind)
+    x = layout_of_case(make_input(shape, dtype, device, kind), layout)
     y, switches = _pool(x, k, s, p, d, ceil)
     grad_y = integer_like(y)  # integer sums are exact, so any summation order gives the same bits
     unpooled = zfcuda.unpool2d_switches(grad_y, switches, x.shape[-2:], k, s, p, d)
@@ -58,13 +59,18 @@ def test_unpool_equals_max_unpool2d_without_overlap(dtype, device):
     assert torch.equal(zfcuda.unpool2d_switches(y, switches, x.shape[-2:], 2, 2), expected)
 
 
-def test_unpool_is_bitwise_reproducible(device):
-    x = make_input((4, 16, 55, 55), torch.float32, device, "ties")
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=str)
+def test_unpool_is_bitwise_reproducible_in_every_layout(dtype, device):
+    x = make_input((4, 16, 55, 55), dtype, device, "ties")
     y, switches = _pool(x, 3, 2, 1, 1, False)
     grad_y = torch.randn_like(y)
     first = zfcuda.unpool2d_switches(grad_y, switches, x.shape[-2:], 3, 2, 1)
     for _ in range(3):
         assert torch.equal(zfcuda.unpool2d_switches(grad_y, switches, x.shape[-2:], 3, 2, 1), first)
+    # The NCHW row path and the per-element body (channels_last) add the same terms in the same order.
+    grad_cl = grad_y.contiguous(memory_format=torch.channels_last)
+    switches_cl = switches.contiguous(memory_format=torch.channels_last)
+    assert torch.equal(zfcuda.unpool2d_switches(grad_cl, switches_cl, x.shape[-2:], 3, 2, 1), first)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -1,12 +1,39 @@
 #include <torch/library.h>
 
+#include <type_traits>
+#include <vector>
+
 #include "../dispatch.h"
 #include "../kernels/max_pool2d_switches.h"
 #include "../plans.h"
 #include "for_each.h"
+#include "pool_rows.h"
 
 namespace zfcuda::cpu {
 namespace {
+
+// NCHW: whole output rows, with the window stride a compile-time constant for the common 1 and 2.
+template <typename scalar_t, typename switch_t>
+void pool_rows_nchw(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d& src, const Pool2dGeometry& g) {
+  using acc_t = at::opmath_type<scalar_t>;
+  const ColumnTaps taps(g);
+  const int64_t rows = src.n * src.c * g.out_h;
+  at::parallel_for(0, rows, std::max<int64_t>(1, at::internal::GRAIN_SIZE / (g.out_w * g.window_size())),
+                   [&](int64_t begin, int64_t end) {
+    std::vector<acc_t> best(g.out_w), offset(g.out_w);
+    for (int64_t r = begin; r < end; ++r) {
+      const scalar_t* plane = x + (r / g.out_h) * g.in_h * g.in_w;
+      const int64_t oh = r % g.out_h;
+      auto row = [&](auto stride_tag) {
+        max_pool2d_row<decltype(stride_tag)::value>(plane, oh, g, taps, best.data(), offset.data(), y + r * g.out_w,
+                                                    sw + r * g.out_w);
+      };
+      if (g.stride_w == 1) row(std::integral_constant<int, 1>{});
+      else if (g.stride_w == 2) row(std::integral_constant<int, 2>{});
+      else row(std::integral_constant<int, 0>{});
+    }
+  });
+}
 
 std::tuple<at::Tensor, at::Tensor> max_pool2d_switches(const at::Tensor& input, at::IntArrayRef kernel_size,
                                                        at::IntArrayRef stride, at::IntArrayRef padding,
@@ -19,9 +46,13 @@ std::tuple<at::Tensor, at::Tensor> max_pool2d_switches(const at::Tensor& input, 
       const scalar_t* x = plan.source.const_data_ptr<scalar_t>();
       scalar_t* y = plan.output.mutable_data_ptr<scalar_t>();
       switch_t* sw = static_cast<switch_t*>(plan.switches.mutable_data_ptr());
-      for_each_element(plan.output_layout, [&](int64_t n, int64_t c, int64_t oh, int64_t ow, int64_t i) {
-        max_pool2d_at(x + src.plane_offset(n, c), src.row_stride(), src.col_stride(), oh, ow, g, y + i, sw + i);
-      });
+      if (src.channels_last) {
+        for_each_element(plan.output_layout, [&](int64_t n, int64_t c, int64_t oh, int64_t ow, int64_t i) {
+          max_pool2d_at(x + src.plane_offset(n, c), src.row_stride(), src.col_stride(), oh, ow, g, y + i, sw + i);
+        });
+      } else {
+        pool_rows_nchw(x, y, sw, src, g);
+      }
     });
   });
   return {plan.unbatch(plan.output), plan.unbatch(plan.switches)};

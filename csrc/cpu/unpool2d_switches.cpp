@@ -1,9 +1,12 @@
 #include <torch/library.h>
 
+#include <vector>
+
 #include "../dispatch.h"
 #include "../kernels/unpool2d_switches.h"
 #include "../plans.h"
 #include "for_each.h"
+#include "pool_rows.h"
 #include "validate_switches.h"
 
 namespace zfcuda::cpu {
@@ -21,10 +24,22 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
     ZF_DISPATCH_FLOATING(y.scalar_type(), "unpool2d_switches", [&] {
       const scalar_t* yp = plan.source.const_data_ptr<scalar_t>();
       scalar_t* x = plan.output.mutable_data_ptr<scalar_t>();
-      for_each_element(plan.output_layout, [&](int64_t n, int64_t c, int64_t ih, int64_t iw, int64_t i) {
-        const int64_t plane = src.plane_offset(n, c);
-        x[i] = unpool2d_at(yp + plane, sw + plane, src.row_stride(), src.col_stride(), ih, iw, g);
-      });
+      if (src.channels_last) {
+        for_each_element(plan.output_layout, [&](int64_t n, int64_t c, int64_t ih, int64_t iw, int64_t i) {
+          const int64_t plane = src.plane_offset(n, c);
+          x[i] = unpool2d_at(yp + plane, sw + plane, src.row_stride(), src.col_stride(), ih, iw, g);
+        });
+      } else {  // NCHW: whole input rows (see pool_rows.h)
+        const int64_t rows = src.n * src.c * g.in_h, pooled_plane = g.out_h * g.out_w;
+        at::parallel_for(0, rows, std::max<int64_t>(1, at::internal::GRAIN_SIZE / g.in_w), [&](int64_t begin, int64_t end) {
+          std::vector<at::opmath_type<scalar_t>> acc(g.in_w);
+          for (int64_t r = begin; r < end; ++r) {
+            const int64_t plane = r / g.in_h;
+            unpool2d_row(yp + plane * pooled_plane, sw + plane * pooled_plane, r % g.in_h, g, acc.data(),
+                         x + r * g.in_w);
+          }
+        });
+      }
     });
   });
   return plan.unbatch(plan.output);

@@ -12,12 +12,13 @@ namespace zfcuda {
 
 // ATen's max rule, shared by every loop: a strictly larger value wins, so the first maximum in
 // row-major window order is kept on ties, and NaN always wins (the last NaN, as in ATen).
-template <typename acc_t, typename switch_t>
-ZF_HOST_DEVICE inline void max_update(acc_t value, switch_t offset, acc_t& best, switch_t& best_offset) {
-  if (value > best || at::_isnan(value)) {
-    best = value;
-    best_offset = offset;
-  }
+// Branch-free: the comparison is data-dependent, and a mispredicted branch per tap costs more
+// than the select (on the GPU both compile to predicated instructions).
+template <typename acc_t, typename offset_t>
+ZF_HOST_DEVICE inline void max_update(acc_t value, offset_t offset, acc_t& best, offset_t& best_offset) {
+  const bool take = (value > best) | at::_isnan(value);
+  best = take ? value : best;
+  best_offset = take ? offset : best_offset;
 }
 
 // Output (oh, ow) of one plane. `plane` points at element (0, 0); `row_stride` / `col_stride` are

@@ -1,0 +1,145 @@
+"""How fast are zfcuda's switch ops against torch's own pooling ops, and against the memory floor?
+
+On ZF-Net's real pooling shapes (batch 8 and 64) it times, in the same run and on the same input:
+pool forward (ours vs F.max_pool2d with and without indices), unpooling and the pool backward
+(ours vs torch's max-pool autograd backward and F.max_unpool2d), and the occlusion batch (ours vs
+a broadcast torch.where). Medians; the floor is bytes that must move / measured bandwidth.
+
+    python benchmarks/bench_ops.py [--device cpu|cuda] [--batches 8 64] [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import measured_bandwidth, median_seconds, write_results  # noqa: E402
+
+import zfcuda  # noqa: E402
+
+# ZF-Net's pools: (name, channels, size, kernel, stride, padding)
+ZF_POOLS = [
+    ("conv1 pool", 96, 110, 3, 2, 1),
+    ("conv2 pool", 256, 26, 3, 2, 1),
+    ("conv5 pool", 256, 13, 3, 2, 0),
+]
+
+
+def bench_pool_case(batch, channels, size, k, s, p, device, repeats, bandwidth) -> dict:
+    x = torch.randn(batch, channels, size, size, device=device)
+    y, switches = zfcuda.max_pool2d_switches(x, k, s, p)
+    _, indices = F.max_pool2d(x, k, s, p, return_indices=True)
+    grad_y = torch.randn_like(y)
+    t = {
+        "pool_ours": lambda: zfcuda.max_pool2d_switches(x, k, s, p),
+        "pool_torch_with_indices": lambda: F.max_pool2d(x, k, s, p, return_indices=True),
+        "pool_torch_values_only": lambda: F.max_pool2d(x, k, s, p),
+        "unpool_ours": lambda: zfcuda.unpool2d_switches(grad_y, switches, (size, size), k, s, p),
+        "pool_backward_ours": lambda: zfcuda.unpool2d_switches(grad_y, switches, (size, size), k, s, p, validate=False),
+        "pool_backward_torch": lambda: torch.ops.aten.max_pool2d_with_indices_backward(
+            grad_y, x, [k, k], [s, s], [p, p], [1, 1], False, indices
+        ),
+        "max_unpool2d_torch": lambda: F.max_unpool2d(grad_y, indices, k, s, p, output_size=(size, size)),
+    }
+    seconds = {name: median_seconds(fn, device, repeats) for name, fn in t.items()}
+    elt = x.element_size()
+    pool_bytes = x.numel() * elt + y.numel() * (elt + 1)  # read x; write y and 1-byte switches
+    unpool_bytes = y.numel() * (elt + 1) + x.numel() * elt  # read y and switches; write x
+    floor_pool = pool_bytes / bandwidth["copy_bytes_per_s"]
+    floor_unpool = unpool_bytes / bandwidth["copy_bytes_per_s"]
+    return {
+        "shape": list(x.shape),
+        "kernel": k,
+        "stride": s,
+        "padding": p,
+        "median_s": seconds,
+        "floor_s": {"pool": floor_pool, "unpool": floor_unpool},
+        "speedup": {
+            "pool_vs_torch_with_indices": seconds["pool_torch_with_indices"] / seconds["pool_ours"],
+            "pool_vs_torch_values_only": seconds["pool_torch_values_only"] / seconds["pool_ours"],
+            "unpool_vs_torch_backward": seconds["pool_backward_torch"] / seconds["unpool_ours"],
+            "pool_backward_vs_torch_backward": seconds["pool_backward_torch"] / seconds["pool_backward_ours"],
+            "unpool_vs_max_unpool2d": seconds["max_unpool2d_torch"] / seconds["unpool_ours"],
+        },
+        "times_floor": {
+            "pool": seconds["pool_ours"] / floor_pool,
+            "unpool": seconds["unpool_ours"] / floor_unpool,
+            "pool_backward": seconds["pool_backward_ours"] / floor_unpool,
+        },
+    }
+
+
+def bench_occlusion(device, repeats, bandwidth, size=224, patch=32, stride=16) -> dict:
+    image = torch.rand(3, size, size, device=device)
+    grid = zfcuda.paper_grid((size, size), patch, stride)
+    positions = grid.positions.to(device)
+    fill = image.mean((1, 2))
+    rows = torch.arange(size, device=device)
+    top, left = positions[:, 0].view(-1, 1, 1, 1), positions[:, 1].view(-1, 1, 1, 1)
+
+    def torch_where():  # the best pure-torch way: broadcast a (B, 1, H, W) mask, one pass
+        covered = (rows.view(1, 1, -1, 1) >= top) & (rows.view(1, 1, -1, 1) < top + patch)
+        covered = covered & (rows.view(1, 1, 1, -1) >= left) & (rows.view(1, 1, 1, -1) < left + patch)
+        return torch.where(covered, fill.view(1, -1, 1, 1), image)
+
+    ours = lambda: zfcuda.occlusion_batch(image, positions, patch, fill)  # noqa: E731
+    assert torch.equal(ours(), torch_where())
+    seconds = {"occlusion_ours": median_seconds(ours, device, repeats), "occlusion_torch_where": median_seconds(torch_where, device, repeats)}
+    out_bytes = positions.shape[0] * image.numel() * image.element_size()
+    floor = out_bytes / bandwidth["write_bytes_per_s"]
+    return {
+        "image": [3, size, size],
+        "positions": positions.shape[0],
+        "patch": patch,
+        "median_s": seconds,
+        "floor_s": {"write": floor},
+        "speedup": {"vs_torch_where": seconds["occlusion_torch_where"] / seconds["occlusion_ours"]},
+        "times_floor": {"occlusion": seconds["occlusion_ours"] / floor},
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--batches", type=int, nargs="+", default=[8, 64])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+
+    bandwidth = measured_bandwidth(device)
+    print(f"device {device}: copy {bandwidth['copy_bytes_per_s'] / 1e9:.1f} GB/s, write {bandwidth['write_bytes_per_s'] / 1e9:.1f} GB/s")
+    header = f"{'case':<22}{'pool ms':>9}{'torch+idx':>10}{'x':>6}{'floor':>7}{'unpool ms':>10}{'torch bwd':>10}{'x':>6}{'floor':>7}"
+    print(header)
+    cases = []
+    for batch in args.batches:
+        for name, channels, size, k, s, p in ZF_POOLS:
+            r = bench_pool_case(batch, channels, size, k, s, p, device, args.repeats, bandwidth)
+            r["name"] = f"{name} N={batch}"
+            cases.append(r)
+            m, sp, tf = r["median_s"], r["speedup"], r["times_floor"]
+            print(
+                f"{r['name']:<22}{m['pool_ours'] * 1e3:9.2f}{m['pool_torch_with_indices'] * 1e3:10.2f}"
+                f"{sp['pool_vs_torch_with_indices']:6.1f}{tf['pool']:7.2f}"
+                f"{m['unpool_ours'] * 1e3:10.2f}{m['pool_backward_torch'] * 1e3:10.2f}"
+                f"{sp['unpool_vs_torch_backward']:6.1f}{tf['unpool']:7.2f}"
+            )
+    occlusion = bench_occlusion(device, args.repeats, bandwidth)
+    m = occlusion["median_s"]
+    print(
+        f"occlusion_batch {occlusion['positions']}x3x224x224: ours {m['occlusion_ours'] * 1e3:.2f} ms, "
+        f"torch.where {m['occlusion_torch_where'] * 1e3:.2f} ms ({occlusion['speedup']['vs_torch_where']:.1f}x), "
+        f"{occlusion['times_floor']['occlusion']:.2f}x the write floor"
+    )
+    payload = {"bandwidth": bandwidth, "pool_cases": cases, "occlusion": occlusion, "repeats": args.repeats}
+    path = write_results("ops", device, payload)
+    print(f"wrote {path}")
+    return payload
+
+
+if __name__ == "__main__":
+    main()
