@@ -1,6 +1,5 @@
 #include <torch/library.h>
 
-#include <type_traits>
 #include <vector>
 
 #include "../dispatch.h"
@@ -12,25 +11,17 @@
 namespace zfcuda::cpu {
 namespace {
 
-// NCHW: whole output rows, with the window stride a compile-time constant for the common 1 and 2.
+// NCHW: whole output rows (see pool_rows.h).
 template <typename scalar_t, typename switch_t>
 void pool_rows_nchw(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d& src, const Pool2dGeometry& g) {
-  using acc_t = at::opmath_type<scalar_t>;
   const ColumnTaps taps(g);
   const int64_t rows = src.n * src.c * g.out_h;
   at::parallel_for(0, rows, std::max<int64_t>(1, at::internal::GRAIN_SIZE / (g.out_w * g.window_size())),
                    [&](int64_t begin, int64_t end) {
-    std::vector<acc_t> best(g.out_w), offset(g.out_w);
+    PoolRowScratch<at::opmath_type<scalar_t>> scratch(g);
     for (int64_t r = begin; r < end; ++r) {
-      const scalar_t* plane = x + (r / g.out_h) * g.in_h * g.in_w;
-      const int64_t oh = r % g.out_h;
-      auto row = [&](auto stride_tag) {
-        max_pool2d_row<decltype(stride_tag)::value>(plane, oh, g, taps, best.data(), offset.data(), y + r * g.out_w,
-                                                    sw + r * g.out_w);
-      };
-      if (g.stride_w == 1) row(std::integral_constant<int, 1>{});
-      else if (g.stride_w == 2) row(std::integral_constant<int, 2>{});
-      else row(std::integral_constant<int, 0>{});
+      max_pool2d_row(x + (r / g.out_h) * g.in_h * g.in_w, r % g.out_h, g, taps, scratch, y + r * g.out_w,
+                     sw + r * g.out_w);
     }
   });
 }

@@ -39,14 +39,34 @@ struct ColumnTaps {
   }
 };
 
-// One output row `oh` of one plane: max and switch per column. `best` and `offset` are scratch
-// rows of out_w entries; offsets are kept in acc_t so the select stays in one register type.
-template <int kStride, typename scalar_t, typename switch_t>
+// One tap over a span of output columns. A function of its own so that __restrict__ holds and
+// the compiler vectorises the branch-free update.
+template <typename acc_t>
+void max_update_span(const acc_t* __restrict__ source, acc_t k, acc_t* __restrict__ best,
+                     acc_t* __restrict__ offset, int64_t begin, int64_t end) {
+  for (int64_t ow = begin; ow < end; ++ow) max_update(source[ow], k, best[ow], offset[ow]);
+}
+
+// Scratch rows for max_pool2d_row, one set per thread.
+template <typename acc_t>
+struct PoolRowScratch {
+  std::vector<acc_t> best, offset, phases;
+  explicit PoolRowScratch(const Pool2dGeometry& g)
+      : best(g.out_w), offset(g.out_w), phases(g.stride_w * ((g.in_w + g.stride_w - 1) / g.stride_w)) {}
+};
+
+// One output row `oh` of one plane: max and switch per column. Each input row is first split by
+// phase (phases[r][j] = row[j * stride + r]), so every tap reads consecutive elements and the
+// branch-free update vectorises for any stride. Offsets are kept in acc_t so the select stays in
+// one register type.
+template <typename scalar_t, typename switch_t>
 void max_pool2d_row(const scalar_t* plane, int64_t oh, const Pool2dGeometry& g, const ColumnTaps& taps,
-                    at::opmath_type<scalar_t>* best, at::opmath_type<scalar_t>* offset, scalar_t* out,
-                    switch_t* switches) {
+                    PoolRowScratch<at::opmath_type<scalar_t>>& scratch, scalar_t* out, switch_t* switches) {
   using acc_t = at::opmath_type<scalar_t>;
-  const int64_t stride = kStride > 0 ? kStride : g.stride_w;
+  acc_t* best = scratch.best.data();
+  acc_t* offset = scratch.offset.data();
+  acc_t* phases = scratch.phases.data();
+  const int64_t stride = g.stride_w, phase_len = (g.in_w + stride - 1) / stride;
   const int64_t h0 = oh * g.stride_h - g.pad_h;
   int64_t kh_begin = 0;
   while (h0 + kh_begin * g.dilation_h < 0) ++kh_begin;
@@ -57,13 +77,18 @@ void max_pool2d_row(const scalar_t* plane, int64_t oh, const Pool2dGeometry& g, 
   for (int64_t kh = kh_begin; kh < g.kernel_h; ++kh) {
     const int64_t ih = h0 + kh * g.dilation_h;
     if (ih >= g.in_h) break;
+    const scalar_t* row = plane + ih * g.in_w;
+    for (int64_t r = 0; r < stride; ++r) {
+      acc_t* phase = phases + r * phase_len;
+      for (int64_t j = 0; j * stride + r < g.in_w; ++j) phase[j] = static_cast<acc_t>(row[j * stride + r]);
+    }
     for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-      const scalar_t* row = plane + ih * g.in_w;
+      // iw = ow * stride + shift = (ow + shift_div) * stride + shift_mod
       const int64_t shift = kw * g.dilation_w - g.pad_w;
+      const int64_t shift_mod = ((shift % stride) + stride) % stride, shift_div = (shift - shift_mod) / stride;
+      const acc_t* source = phases + shift_mod * phase_len + shift_div;
       const acc_t k = static_cast<acc_t>(kh * g.kernel_w + kw);
-      for (int64_t ow = taps.begin[kw]; ow < taps.end[kw]; ++ow) {
-        max_update(static_cast<acc_t>(row[ow * stride + shift]), k, best[ow], offset[ow]);
-      }
+      max_update_span(source, k, best, offset, taps.begin[kw], taps.end[kw]);
     }
   }
   for (int64_t ow = 0; ow < g.out_w; ++ow) {
@@ -72,30 +97,43 @@ void max_pool2d_row(const scalar_t* plane, int64_t oh, const Pool2dGeometry& g, 
   }
 }
 
-// Input row `ih` of one plane, unpooled: every window containing the row is visited in ascending
-// kh (descending oh) and, within a pooled row, in descending ow (ascending kw), so each input
-// position receives its terms in the order unpool2d_at adds them. `acc` is a scratch row of in_w.
-template <typename scalar_t, typename switch_t>
-void unpool2d_row(const scalar_t* y, const switch_t* switches, int64_t ih, const Pool2dGeometry& g,
-                  at::opmath_type<scalar_t>* acc, scalar_t* out) {
-  using acc_t = at::opmath_type<scalar_t>;
-  std::fill(acc, acc + g.in_w, acc_t(0));
-  for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
-    const int64_t th = ih + g.pad_h - kh * g.dilation_h;  // = oh * stride_h for a window containing ih
-    if (th < 0) break;
-    if (th % g.stride_h != 0 || th / g.stride_h >= g.out_h) continue;
-    const int64_t oh = th / g.stride_h;
-    const scalar_t* y_row = y + oh * g.out_w;
-    const switch_t* sw_row = switches + oh * g.out_w;
-    for (int64_t ow = g.out_w - 1; ow >= 0; --ow) {
-      const int64_t k = static_cast<int64_t>(sw_row[ow]);
-      if (k / g.kernel_w != kh) continue;
-      const int64_t iw = ow * g.stride_w - g.pad_w + (k % g.kernel_w) * g.dilation_w;
-      if (iw < 0 || iw >= g.in_w) continue;  // a switch into the padding selects no input
-      acc[iw] += static_cast<acc_t>(y_row[ow]);
+// Window row and column of each switch value, so the plane loop divides nothing.
+struct SwitchTable {
+  std::vector<int32_t> kh, kw;
+  explicit SwitchTable(const Pool2dGeometry& g) : kh(g.window_size()), kw(g.window_size()) {
+    for (int64_t k = 0; k < g.window_size(); ++k) {
+      kh[k] = static_cast<int32_t>(k / g.kernel_w);
+      kw[k] = static_cast<int32_t>(k % g.kernel_w);
     }
   }
-  for (int64_t iw = 0; iw < g.in_w; ++iw) out[iw] = static_cast<scalar_t>(acc[iw]);
+};
+
+// One plane, unpooled by scattering each pooled value to its switch, into `acc` (in_h * in_w,
+// small enough to stay in cache) which is then written out once. Visiting the pooled outputs in
+// descending (oh, ow) order gives every input position its terms in ascending (kh, kw), the order
+// unpool2d_at adds them, so the sums are bitwise equal; the work is per pooled output, not per
+// input. Returns how many switches landed: a switch outside its window or pointing into the
+// padding never does, so the total equals the number of switches exactly when all are valid.
+template <typename scalar_t, typename switch_t>
+int64_t unpool2d_plane(const scalar_t* y, const switch_t* switches, const Pool2dGeometry& g,
+                       const SwitchTable& table, at::opmath_type<scalar_t>* acc, scalar_t* out) {
+  using acc_t = at::opmath_type<scalar_t>;
+  const int64_t window = g.window_size();
+  int64_t landed = 0;
+  std::fill(acc, acc + g.in_h * g.in_w, acc_t(0));
+  for (int64_t oh = g.out_h - 1; oh >= 0; --oh) {
+    for (int64_t ow = g.out_w - 1; ow >= 0; --ow) {
+      const int64_t k = static_cast<int64_t>(switches[oh * g.out_w + ow]);
+      if (k < 0 || k >= window) continue;
+      const int64_t ih = oh * g.stride_h - g.pad_h + table.kh[k] * g.dilation_h;
+      const int64_t iw = ow * g.stride_w - g.pad_w + table.kw[k] * g.dilation_w;
+      if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) continue;
+      acc[ih * g.in_w + iw] += static_cast<acc_t>(y[oh * g.out_w + ow]);
+      ++landed;
+    }
+  }
+  std::copy(acc, acc + g.in_h * g.in_w, out);  // converts when acc_t is wider than scalar_t
+  return landed;
 }
 
 }  // namespace zfcuda::cpu

@@ -1,5 +1,6 @@
 #include <torch/library.h>
 
+#include <atomic>
 #include <vector>
 
 #include "../dispatch.h"
@@ -20,7 +21,7 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
   const auto g = plan.geometry;
   ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
     const switch_t* sw = static_cast<const switch_t*>(plan.switches.const_data_ptr());
-    if (validate && !switches_valid(sw, src, g)) fail_invalid_switches("unpool2d_switches", g);
+    if (src.channels_last && validate && !switches_valid(sw, src, g)) fail_invalid_switches("unpool2d_switches", g);
     ZF_DISPATCH_FLOATING(y.scalar_type(), "unpool2d_switches", [&] {
       const scalar_t* yp = plan.source.const_data_ptr<scalar_t>();
       scalar_t* x = plan.output.mutable_data_ptr<scalar_t>();
@@ -29,17 +30,21 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
           const int64_t plane = src.plane_offset(n, c);
           x[i] = unpool2d_at(yp + plane, sw + plane, src.row_stride(), src.col_stride(), ih, iw, g);
         });
-      } else {  // NCHW: whole input rows (see pool_rows.h)
-        const int64_t rows = src.n * src.c * g.in_h, pooled_plane = g.out_h * g.out_w;
-        at::parallel_for(0, rows, std::max<int64_t>(1, at::internal::GRAIN_SIZE / g.in_w), [&](int64_t begin, int64_t end) {
-          std::vector<at::opmath_type<scalar_t>> acc(g.in_w);
-          for (int64_t r = begin; r < end; ++r) {
-            const int64_t plane = r / g.in_h;
-            unpool2d_row(yp + plane * pooled_plane, sw + plane * pooled_plane, r % g.in_h, g, acc.data(),
-                         x + r * g.in_w);
-          }
-        });
+        return;
       }
+      // NCHW: one plane at a time (see pool_rows.h), validated for free by counting landed switches.
+      const SwitchTable table(g);
+      const int64_t planes = src.n * src.c, pooled_plane = g.out_h * g.out_w, plane_size = g.in_h * g.in_w;
+      std::atomic<int64_t> landed{0};
+      at::parallel_for(0, planes, std::max<int64_t>(1, at::internal::GRAIN_SIZE / plane_size), [&](int64_t begin, int64_t end) {
+        std::vector<at::opmath_type<scalar_t>> acc(plane_size);
+        int64_t count = 0;
+        for (int64_t p = begin; p < end; ++p) {
+          count += unpool2d_plane(yp + p * pooled_plane, sw + p * pooled_plane, g, table, acc.data(), x + p * plane_size);
+        }
+        landed += count;
+      });
+      if (validate && landed.load() != plan.switches.numel()) fail_invalid_switches("unpool2d_switches", g);
     });
   });
   return plan.unbatch(plan.output);

@@ -18,16 +18,18 @@ struct Layout4d {
   ZF_HOST_DEVICE int64_t col_stride() const { return channels_last ? c : 1; }
 
   // Inverse of the memory order: linear offset -> (n, c, h, w).
+  // index_t is int32 when the tensor allows it: 32-bit division is several times cheaper on GPUs.
   template <typename index_t>
   ZF_HOST_DEVICE void decode(index_t i, index_t& ni, index_t& ci, index_t& hi, index_t& wi) const {
+    const auto C = static_cast<index_t>(c), H = static_cast<index_t>(h), W = static_cast<index_t>(w);
     if (channels_last) {
-      ci = i % c; i /= c;
-      wi = i % w; i /= w;
-      hi = i % h; ni = i / h;
+      ci = i % C; i /= C;
+      wi = i % W; i /= W;
+      hi = i % H; ni = i / H;
     } else {
-      wi = i % w; i /= w;
-      hi = i % h; i /= h;
-      ci = i % c; ni = i / c;
+      wi = i % W; i /= W;
+      hi = i % H; i /= H;
+      ci = i % C; ni = i / C;
     }
   }
 };
