@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import measured_bandwidth, median_seconds, write_results  # noqa: E402
+from common import keep_freed_memory, measured_bandwidth, median_seconds, write_results  # noqa: E402
 
 import zfcuda  # noqa: E402
 
@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args(argv)
     device = torch.device(args.device)
+    steady_allocator = keep_freed_memory() if device.type == "cpu" else False
 
     bandwidth = measured_bandwidth(device)
     print(f"device {device}: copy {bandwidth['copy_bytes_per_s'] / 1e9:.1f} GB/s, write {bandwidth['write_bytes_per_s'] / 1e9:.1f} GB/s")
@@ -135,7 +136,13 @@ def main(argv: list[str] | None = None) -> dict:
         f"torch.where {m['occlusion_torch_where'] * 1e3:.2f} ms ({occlusion['speedup']['vs_torch_where']:.1f}x), "
         f"{occlusion['times_floor']['occlusion']:.2f}x the write floor"
     )
-    payload = {"bandwidth": bandwidth, "pool_cases": cases, "occlusion": occlusion, "repeats": args.repeats}
+    payload = {
+        "bandwidth": bandwidth,
+        "steady_state_allocator": steady_allocator,
+        "pool_cases": cases,
+        "occlusion": occlusion,
+        "repeats": args.repeats,
+    }
     path = write_results("ops", device, payload)
     print(f"wrote {path}")
     return payload

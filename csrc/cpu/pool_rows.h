@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "../kernels/max_pool2d_switches.h"
@@ -18,10 +19,12 @@ namespace zfcuda::cpu {
 // The ow range [begin, end) whose tap kw lies inside the input row, and the first in-bounds tap
 // of each output column (ATen's initial index).
 struct ColumnTaps {
-  std::vector<int64_t> begin, end;  // per kw
-  std::vector<int64_t> first_kw;    // per ow
+  std::vector<int64_t> begin, end;            // per kw
+  std::vector<int64_t> phase, phase_offset;  // per kw: iw = (ow + phase_offset) * stride + phase
+  std::vector<int64_t> first_kw;             // per ow
 
-  explicit ColumnTaps(const Pool2dGeometry& g) : begin(g.kernel_w), end(g.kernel_w), first_kw(g.out_w) {
+  explicit ColumnTaps(const Pool2dGeometry& g)
+      : begin(g.kernel_w), end(g.kernel_w), phase(g.kernel_w), phase_offset(g.kernel_w), first_kw(g.out_w) {
     for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
       const int64_t shift = kw * g.dilation_w - g.pad_w;  // iw = ow * stride + shift
       int64_t lo = 0;
@@ -30,6 +33,8 @@ struct ColumnTaps {
       while (hi > lo && (hi - 1) * g.stride_w + shift >= g.in_w) --hi;
       begin[kw] = lo;
       end[kw] = hi;
+      phase[kw] = ((shift % g.stride_w) + g.stride_w) % g.stride_w;
+      phase_offset[kw] = (shift - phase[kw]) / g.stride_w;
     }
     for (int64_t ow = 0; ow < g.out_w; ++ow) {
       int64_t kw = 0;
@@ -83,10 +88,7 @@ void max_pool2d_row(const scalar_t* plane, int64_t oh, const Pool2dGeometry& g, 
       for (int64_t j = 0; j * stride + r < g.in_w; ++j) phase[j] = static_cast<acc_t>(row[j * stride + r]);
     }
     for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-      // iw = ow * stride + shift = (ow + shift_div) * stride + shift_mod
-      const int64_t shift = kw * g.dilation_w - g.pad_w;
-      const int64_t shift_mod = ((shift % stride) + stride) % stride, shift_div = (shift - shift_mod) / stride;
-      const acc_t* source = phases + shift_mod * phase_len + shift_div;
+      const acc_t* source = phases + taps.phase[kw] * phase_len + taps.phase_offset[kw];
       const acc_t k = static_cast<acc_t>(kh * g.kernel_w + kw);
       max_update_span(source, k, best, offset, taps.begin[kw], taps.end[kw]);
     }
@@ -115,9 +117,17 @@ struct SwitchTable {
 // input. Returns how many switches landed: a switch outside its window or pointing into the
 // padding never does, so the total equals the number of switches exactly when all are valid.
 template <typename scalar_t, typename switch_t>
-int64_t unpool2d_plane(const scalar_t* y, const switch_t* switches, const Pool2dGeometry& g,
-                       const SwitchTable& table, at::opmath_type<scalar_t>* acc, scalar_t* out) {
+int64_t unpool2d_plane(const scalar_t* y, const switch_t* switches, const Pool2dGeometry& geometry,
+                       const SwitchTable& table, at::opmath_type<scalar_t>* scratch, scalar_t* out) {
   using acc_t = at::opmath_type<scalar_t>;
+  const Pool2dGeometry g = geometry;  // a local copy: the compiler need not reload it after each store
+  // float32/float64 accumulate in the output plane itself; float16/bfloat16 in float scratch.
+  acc_t* acc = nullptr;
+  if constexpr (std::is_same_v<acc_t, scalar_t>) {
+    acc = out;
+  } else {
+    acc = scratch;
+  }
   const int64_t window = g.window_size();
   int64_t landed = 0;
   std::fill(acc, acc + g.in_h * g.in_w, acc_t(0));
@@ -132,7 +142,7 @@ int64_t unpool2d_plane(const scalar_t* y, const switch_t* switches, const Pool2d
       ++landed;
     }
   }
-  std::copy(acc, acc + g.in_h * g.in_w, out);  // converts when acc_t is wider than scalar_t
+  if constexpr (!std::is_same_v<acc_t, scalar_t>) std::copy(acc, acc + g.in_h * g.in_w, out);
   return landed;
 }
 

@@ -1,6 +1,7 @@
 #include <torch/library.h>
 
 #include <atomic>
+#include <type_traits>
 #include <vector>
 
 #include "../dispatch.h"
@@ -37,7 +38,7 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
       const int64_t planes = src.n * src.c, pooled_plane = g.out_h * g.out_w, plane_size = g.in_h * g.in_w;
       std::atomic<int64_t> landed{0};
       at::parallel_for(0, planes, std::max<int64_t>(1, at::internal::GRAIN_SIZE / plane_size), [&](int64_t begin, int64_t end) {
-        std::vector<at::opmath_type<scalar_t>> acc(plane_size);
+        std::vector<at::opmath_type<scalar_t>> acc(std::is_same_v<at::opmath_type<scalar_t>, scalar_t> ? 0 : plane_size);
         int64_t count = 0;
         for (int64_t p = begin; p < end; ++p) {
           count += unpool2d_plane(yp + p * pooled_plane, sw + p * pooled_plane, g, table, acc.data(), x + p * plane_size);
