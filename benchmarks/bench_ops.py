@@ -30,8 +30,11 @@ ZF_POOLS = [
 ]
 
 
-def bench_pool_case(batch, channels, size, k, s, p, device, repeats, bandwidth) -> dict:
-    x = torch.randn(batch, channels, size, size, device=device)
+FORMATS = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
+
+
+def bench_pool_case(batch, channels, size, k, s, p, fmt, device, repeats, bandwidth) -> dict:
+    x = torch.randn(batch, channels, size, size, device=device).contiguous(memory_format=FORMATS[fmt])
     y, switches = zfcuda.max_pool2d_switches(x, k, s, p)
     _, indices = F.max_pool2d(x, k, s, p, return_indices=True)
     grad_y = torch.randn_like(y)
@@ -54,6 +57,7 @@ def bench_pool_case(batch, channels, size, k, s, p, device, repeats, bandwidth) 
     floor_unpool = unpool_bytes / bandwidth["copy_bytes_per_s"]
     return {
         "shape": list(x.shape),
+        "memory_format": fmt,
         "kernel": k,
         "stride": s,
         "padding": p,
@@ -108,27 +112,29 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batches", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--formats", nargs="+", choices=sorted(FORMATS), default=["nchw", "channels_last"])
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     steady_allocator = keep_freed_memory() if device.type == "cpu" else False
 
     bandwidth = measured_bandwidth(device)
     print(f"device {device}: copy {bandwidth['copy_bytes_per_s'] / 1e9:.1f} GB/s, write {bandwidth['write_bytes_per_s'] / 1e9:.1f} GB/s")
-    header = f"{'case':<22}{'pool ms':>9}{'torch+idx':>10}{'x':>6}{'floor':>7}{'unpool ms':>10}{'torch bwd':>10}{'x':>6}{'floor':>7}"
+    header = f"{'case':<36}{'pool ms':>9}{'torch+idx':>10}{'x':>6}{'floor':>7}{'unpool ms':>10}{'torch bwd':>10}{'x':>6}{'floor':>7}"
     print(header)
     cases = []
-    for batch in args.batches:
-        for name, channels, size, k, s, p in ZF_POOLS:
-            r = bench_pool_case(batch, channels, size, k, s, p, device, args.repeats, bandwidth)
-            r["name"] = f"{name} N={batch}"
-            cases.append(r)
-            m, sp, tf = r["median_s"], r["speedup"], r["times_floor"]
-            print(
-                f"{r['name']:<22}{m['pool_ours'] * 1e3:9.2f}{m['pool_torch_with_indices'] * 1e3:10.2f}"
-                f"{sp['pool_vs_torch_with_indices']:6.1f}{tf['pool']:7.2f}"
-                f"{m['unpool_ours'] * 1e3:10.2f}{m['pool_backward_torch'] * 1e3:10.2f}"
-                f"{sp['unpool_vs_torch_backward']:6.1f}{tf['unpool']:7.2f}"
-            )
+    for fmt in args.formats:
+        for batch in args.batches:
+            for name, channels, size, k, s, p in ZF_POOLS:
+                r = bench_pool_case(batch, channels, size, k, s, p, fmt, device, args.repeats, bandwidth)
+                r["name"] = f"{name} N={batch} {fmt}"
+                cases.append(r)
+                m, sp, tf = r["median_s"], r["speedup"], r["times_floor"]
+                print(
+                    f"{r['name']:<36}{m['pool_ours'] * 1e3:9.2f}{m['pool_torch_with_indices'] * 1e3:10.2f}"
+                    f"{sp['pool_vs_torch_with_indices']:6.1f}{tf['pool']:7.2f}"
+                    f"{m['unpool_ours'] * 1e3:10.2f}{m['pool_backward_torch'] * 1e3:10.2f}"
+                    f"{sp['unpool_vs_torch_backward']:6.1f}{tf['unpool']:7.2f}"
+                )
     occlusion = bench_occlusion(device, args.repeats, bandwidth)
     m = occlusion["median_s"]
     print(

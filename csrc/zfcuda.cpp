@@ -2,6 +2,8 @@
 #include <pybind11/pybind11.h>
 #include <torch/library.h>
 
+#include "cpu/fast_paths.h"
+
 #ifndef ZFCUDA_TORCH_VERSION
 #error "ZFCUDA_TORCH_VERSION must be defined by the build"
 #endif
@@ -37,4 +39,7 @@ PYBIND11_MODULE(_C, m) {
 #endif
     return info;
   }, "What this build compiled: torch version built against, CUDA yes/no, CUDA architectures.");
+  m.def("_set_cpu_fast_paths", &zfcuda::cpu::set_fast_paths_enabled,
+        "Testing aid: False makes the CPU kernels run the per-element bodies that the CUDA kernels run.");
+  m.def("_cpu_fast_paths", &zfcuda::cpu::fast_paths_enabled);
 }

@@ -6,14 +6,25 @@ import pytest
 import torch
 
 CUDA = torch.cuda.is_available()
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="no GPU visible"))]
+# "cpu-body" runs the CPU kernels through the per-element bodies that the CUDA kernels share,
+# instead of the CPU fast paths, so a machine without a GPU still tests the GPU's arithmetic.
+DEVICES = ["cpu", "cpu-body", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="no GPU visible"))]
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
 LAYOUTS = ["contiguous", "channels_last", "strided"]
 
 
 @pytest.fixture(params=DEVICES)
-def device(request) -> str:
-    return request.param
+def device(request):
+    if request.param != "cpu-body":
+        yield request.param
+        return
+    from zfcuda import _C
+
+    _C._set_cpu_fast_paths(False)
+    try:
+        yield "cpu"
+    finally:
+        _C._set_cpu_fast_paths(True)
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@
 #include "../dispatch.h"
 #include "../kernels/max_pool2d_switches.h"
 #include "../plans.h"
+#include "fast_paths.h"
 #include "for_each.h"
 #include "pool_rows.h"
 
@@ -26,6 +27,20 @@ void pool_rows_nchw(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d
   });
 }
 
+// channels_last: one output pixel, all channels, at a time (see pool_rows.h).
+template <typename scalar_t, typename switch_t>
+void pool_pixels_nhwc(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d& src, const Pool2dGeometry& g) {
+  const int64_t C = src.c, pixels = src.n * g.out_h * g.out_w;
+  at::parallel_for(0, pixels, std::max<int64_t>(1, at::internal::GRAIN_SIZE / (C * g.window_size())),
+                   [&](int64_t begin, int64_t end) {
+    std::vector<at::opmath_type<scalar_t>> scratch(3 * C);
+    for (int64_t p = begin; p < end; ++p) {
+      const int64_t ow = p % g.out_w, oh = (p / g.out_w) % g.out_h, n = p / (g.out_w * g.out_h);
+      max_pool2d_pixel_cl(x + n * g.in_h * g.in_w * C, oh, ow, C, g, scratch.data(), y + p * C, sw + p * C);
+    }
+  });
+}
+
 std::tuple<at::Tensor, at::Tensor> max_pool2d_switches(const at::Tensor& input, at::IntArrayRef kernel_size,
                                                        at::IntArrayRef stride, at::IntArrayRef padding,
                                                        at::IntArrayRef dilation, bool ceil_mode) {
@@ -37,10 +52,12 @@ std::tuple<at::Tensor, at::Tensor> max_pool2d_switches(const at::Tensor& input, 
       const scalar_t* x = plan.source.const_data_ptr<scalar_t>();
       scalar_t* y = plan.output.mutable_data_ptr<scalar_t>();
       switch_t* sw = static_cast<switch_t*>(plan.switches.mutable_data_ptr());
-      if (src.channels_last) {
+      if (!fast_paths_enabled()) {  // the per-element body the CUDA kernel runs
         for_each_element(plan.output_layout, [&](int64_t n, int64_t c, int64_t oh, int64_t ow, int64_t i) {
           max_pool2d_at(x + src.plane_offset(n, c), src.row_stride(), src.col_stride(), oh, ow, g, y + i, sw + i);
         });
+      } else if (src.channels_last) {
+        pool_pixels_nhwc(x, y, sw, src, g);
       } else {
         pool_rows_nchw(x, y, sw, src, g);
       }

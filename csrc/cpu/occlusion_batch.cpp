@@ -5,6 +5,7 @@
 #include "../dispatch.h"
 #include "../kernels/occlusion_batch.h"
 #include "../plans.h"
+#include "fast_paths.h"
 #include "for_each.h"
 
 namespace zfcuda::cpu {
@@ -42,7 +43,8 @@ at::Tensor occlusion_batch(const at::Tensor& image, const at::Tensor& positions,
                            const at::Tensor& fill) {
   const auto plan = plan_occlusion_batch(image, positions, patch_size, fill);
   const auto g = plan.geometry;
-  const bool rows_contiguous = g.image_strides[2] == 1 && (g.fill_strides[2] == 0 || g.fill_strides[2] == 1);
+  const bool rows_contiguous = fast_paths_enabled() && g.image_strides[2] == 1 &&
+                               (g.fill_strides[2] == 0 || g.fill_strides[2] == 1);
   ZF_DISPATCH_FLOATING(image.scalar_type(), "occlusion_batch", [&] {
     const scalar_t* img = plan.image.const_data_ptr<scalar_t>();
     const scalar_t* fp = plan.fill.const_data_ptr<scalar_t>();

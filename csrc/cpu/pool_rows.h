@@ -14,6 +14,14 @@
 
 #include "../kernels/max_pool2d_switches.h"
 
+// The vectorised inner loops are compiled twice, for AVX2 and for the x86-64 baseline (SSE2), and
+// the loader picks one for the running CPU (GCC function multiversioning).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ZF_CPU_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ZF_CPU_CLONES
+#endif
+
 namespace zfcuda::cpu {
 
 // The ow range [begin, end) whose tap kw lies inside the input row, and the first in-bounds tap
@@ -47,7 +55,7 @@ struct ColumnTaps {
 // One tap over a span of output columns. A function of its own so that __restrict__ holds and
 // the compiler vectorises the branch-free update.
 template <typename acc_t>
-void max_update_span(const acc_t* __restrict__ source, acc_t k, acc_t* __restrict__ best,
+ZF_CPU_CLONES void max_update_span(const acc_t* __restrict__ source, acc_t k, acc_t* __restrict__ best,
                      acc_t* __restrict__ offset, int64_t begin, int64_t end) {
   for (int64_t ow = begin; ow < end; ++ow) max_update(source[ow], k, best[ow], offset[ow]);
 }
@@ -143,6 +151,86 @@ int64_t unpool2d_plane(const scalar_t* y, const switch_t* switches, const Pool2d
     }
   }
   if constexpr (!std::is_same_v<acc_t, scalar_t>) std::copy(acc, acc + g.in_h * g.in_w, out);
+  return landed;
+}
+
+// channels_last: one output pixel at a time with all channels together, so each tap is a
+// contiguous run of C elements and the update vectorises over channels. `image` points at pixel
+// (0, 0) of one image; `scratch` holds 3 * C acc_t.
+template <typename scalar_t, typename switch_t>
+void max_pool2d_pixel_cl(const scalar_t* image, int64_t oh, int64_t ow, int64_t C, const Pool2dGeometry& g,
+                         at::opmath_type<scalar_t>* scratch, scalar_t* out, switch_t* switches) {
+  using acc_t = at::opmath_type<scalar_t>;
+  acc_t *best = scratch, *offset = scratch + C, *converted = scratch + 2 * C;
+  const int64_t h0 = oh * g.stride_h - g.pad_h, w0 = ow * g.stride_w - g.pad_w;
+  int64_t kh_begin = 0, kw_begin = 0;
+  while (h0 + kh_begin * g.dilation_h < 0) ++kh_begin;
+  while (w0 + kw_begin * g.dilation_w < 0) ++kw_begin;
+  std::fill(best, best + C, -std::numeric_limits<acc_t>::infinity());
+  std::fill(offset, offset + C, static_cast<acc_t>(kh_begin * g.kernel_w + kw_begin));
+  for (int64_t kh = kh_begin; kh < g.kernel_h; ++kh) {
+    const int64_t ih = h0 + kh * g.dilation_h;
+    if (ih >= g.in_h) break;
+    for (int64_t kw = kw_begin; kw < g.kernel_w; ++kw) {
+      const int64_t iw = w0 + kw * g.dilation_w;
+      if (iw >= g.in_w) break;
+      const scalar_t* pixel = image + (ih * g.in_w + iw) * C;
+      const acc_t* source = nullptr;
+      if constexpr (std::is_same_v<acc_t, scalar_t>) {
+        source = pixel;
+      } else {
+        std::copy(pixel, pixel + C, converted);
+        source = converted;
+      }
+      max_update_span(source, static_cast<acc_t>(kh * g.kernel_w + kw), best, offset, 0, C);
+    }
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    out[c] = static_cast<scalar_t>(best[c]);
+    switches[c] = static_cast<switch_t>(offset[c]);
+  }
+}
+
+// One tap (window offset k) of one pooled pixel: acc[c] += y[c] where the switch is k. The sum is
+// computed everywhere and selected, so with -fno-trapping-math the loop vectorises. Returns how
+// many switches matched.
+template <typename scalar_t, typename switch_t, typename acc_t>
+ZF_CPU_CLONES int64_t unpool_tap_span(const scalar_t* __restrict__ y, const switch_t* __restrict__ switches, switch_t k,
+                        acc_t* __restrict__ acc, int64_t begin, int64_t end) {
+  int64_t landed = 0;
+  for (int64_t i = begin; i < end; ++i) {
+    const acc_t before = acc[i], after = before + static_cast<acc_t>(y[i]);
+    const bool hit = switches[i] == k;
+    acc[i] = hit ? after : before;
+    landed += hit;
+  }
+  return landed;
+}
+
+// channels_last: input pixel (ih, iw) of one image, all channels together, gathered from the
+// windows that contain it in ascending (kh, kw), the order unpool2d_at adds them. `y` and
+// `switches` point at pooled pixel (0, 0) of one image; `acc` holds C acc_t. Returns how many
+// switches landed here (see unpool2d_plane for why that validates them).
+template <typename scalar_t, typename switch_t>
+int64_t unpool2d_pixel_cl(const scalar_t* y, const switch_t* switches, int64_t ih, int64_t iw, int64_t C,
+                          const Pool2dGeometry& g, at::opmath_type<scalar_t>* acc, scalar_t* out) {
+  using acc_t = at::opmath_type<scalar_t>;
+  int64_t landed = 0;
+  std::fill(acc, acc + C, acc_t(0));
+  for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+    const int64_t th = ih + g.pad_h - kh * g.dilation_h;
+    if (th < 0) break;
+    if (th % g.stride_h != 0 || th / g.stride_h >= g.out_h) continue;
+    const int64_t oh = th / g.stride_h;
+    for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+      const int64_t tw = iw + g.pad_w - kw * g.dilation_w;
+      if (tw < 0) break;
+      if (tw % g.stride_w != 0 || tw / g.stride_w >= g.out_w) continue;
+      const int64_t at = (oh * g.out_w + tw / g.stride_w) * C;
+      landed += unpool_tap_span(y + at, switches + at, static_cast<switch_t>(kh * g.kernel_w + kw), acc, 0, C);
+    }
+  }
+  std::copy(acc, acc + C, out);
   return landed;
 }
 

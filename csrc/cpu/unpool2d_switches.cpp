@@ -7,12 +7,50 @@
 #include "../dispatch.h"
 #include "../kernels/unpool2d_switches.h"
 #include "../plans.h"
+#include "fast_paths.h"
 #include "for_each.h"
 #include "pool_rows.h"
 #include "validate_switches.h"
 
 namespace zfcuda::cpu {
 namespace {
+
+// NCHW: one plane at a time. Returns how many switches landed.
+template <typename scalar_t, typename switch_t>
+int64_t unpool_planes_nchw(const scalar_t* y, const switch_t* sw, scalar_t* x, const Layout4d& src,
+                           const Pool2dGeometry& g) {
+  using acc_t = at::opmath_type<scalar_t>;
+  const SwitchTable table(g);
+  const int64_t planes = src.n * src.c, pooled_plane = g.out_h * g.out_w, plane_size = g.in_h * g.in_w;
+  std::atomic<int64_t> landed{0};
+  at::parallel_for(0, planes, std::max<int64_t>(1, at::internal::GRAIN_SIZE / plane_size), [&](int64_t begin, int64_t end) {
+    std::vector<acc_t> scratch(std::is_same_v<acc_t, scalar_t> ? 0 : plane_size);
+    int64_t count = 0;
+    for (int64_t p = begin; p < end; ++p) {
+      count += unpool2d_plane(y + p * pooled_plane, sw + p * pooled_plane, g, table, scratch.data(), x + p * plane_size);
+    }
+    landed += count;
+  });
+  return landed.load();
+}
+
+// channels_last: one input pixel, all channels, at a time. Returns how many switches landed.
+template <typename scalar_t, typename switch_t>
+int64_t unpool_pixels_nhwc(const scalar_t* y, const switch_t* sw, scalar_t* x, const Layout4d& src,
+                           const Pool2dGeometry& g) {
+  const int64_t C = src.c, pixels = src.n * g.in_h * g.in_w, pooled_image = g.out_h * g.out_w * C;
+  std::atomic<int64_t> landed{0};
+  at::parallel_for(0, pixels, std::max<int64_t>(1, at::internal::GRAIN_SIZE / C), [&](int64_t begin, int64_t end) {
+    std::vector<at::opmath_type<scalar_t>> acc(C);
+    int64_t count = 0;
+    for (int64_t p = begin; p < end; ++p) {
+      const int64_t iw = p % g.in_w, ih = (p / g.in_w) % g.in_h, n = p / (g.in_w * g.in_h);
+      count += unpool2d_pixel_cl(y + n * pooled_image, sw + n * pooled_image, ih, iw, C, g, acc.data(), x + p * C);
+    }
+    landed += count;
+  });
+  return landed.load();
+}
 
 at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at::IntArrayRef input_size,
                              at::IntArrayRef kernel_size, at::IntArrayRef stride, at::IntArrayRef padding,
@@ -22,30 +60,20 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
   const auto g = plan.geometry;
   ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
     const switch_t* sw = static_cast<const switch_t*>(plan.switches.const_data_ptr());
-    if (src.channels_last && validate && !switches_valid(sw, src, g)) fail_invalid_switches("unpool2d_switches", g);
     ZF_DISPATCH_FLOATING(y.scalar_type(), "unpool2d_switches", [&] {
       const scalar_t* yp = plan.source.const_data_ptr<scalar_t>();
       scalar_t* x = plan.output.mutable_data_ptr<scalar_t>();
-      if (src.channels_last) {
+      if (!fast_paths_enabled()) {  // the per-element body the CUDA kernel runs, after the same check
+        if (validate && !switches_valid(sw, src, g)) fail_invalid_switches("unpool2d_switches", g);
         for_each_element(plan.output_layout, [&](int64_t n, int64_t c, int64_t ih, int64_t iw, int64_t i) {
           const int64_t plane = src.plane_offset(n, c);
           x[i] = unpool2d_at(yp + plane, sw + plane, src.row_stride(), src.col_stride(), ih, iw, g);
         });
         return;
       }
-      // NCHW: one plane at a time (see pool_rows.h), validated for free by counting landed switches.
-      const SwitchTable table(g);
-      const int64_t planes = src.n * src.c, pooled_plane = g.out_h * g.out_w, plane_size = g.in_h * g.in_w;
-      std::atomic<int64_t> landed{0};
-      at::parallel_for(0, planes, std::max<int64_t>(1, at::internal::GRAIN_SIZE / plane_size), [&](int64_t begin, int64_t end) {
-        std::vector<at::opmath_type<scalar_t>> acc(std::is_same_v<at::opmath_type<scalar_t>, scalar_t> ? 0 : plane_size);
-        int64_t count = 0;
-        for (int64_t p = begin; p < end; ++p) {
-          count += unpool2d_plane(yp + p * pooled_plane, sw + p * pooled_plane, g, table, acc.data(), x + p * plane_size);
-        }
-        landed += count;
-      });
-      if (validate && landed.load() != plan.switches.numel()) fail_invalid_switches("unpool2d_switches", g);
+      // Fast paths (see pool_rows.h), validated for free by counting the switches that land.
+      const int64_t landed = src.channels_last ? unpool_pixels_nhwc(yp, sw, x, src, g) : unpool_planes_nchw(yp, sw, x, src, g);
+      if (validate && landed != plan.switches.numel()) fail_invalid_switches("unpool2d_switches", g);
     });
   });
   return plan.unbatch(plan.output);
