@@ -77,13 +77,17 @@ Pool2dGeometry pool_geometry(int64_t in_h, int64_t in_w, at::IntArrayRef kernel_
 
 at::ScalarType switch_dtype(const Pool2dGeometry& g) { return g.window_size() <= 256 ? at::kByte : at::kInt; }
 
-void check_switches(const at::Tensor& switches, const at::Tensor& pooled, const Pool2dGeometry& g, const char* op,
-                    const char* pooled_name) {
-  check_same_device(switches, "switches", pooled, pooled_name, op);
+void check_switch_dtype(const at::Tensor& switches, const Pool2dGeometry& g, const char* op) {
   const auto expected = switch_dtype(g);
   TORCH_CHECK_TYPE(switches.scalar_type() == expected, op, ": switches must be ",
                    expected == at::kByte ? "uint8" : "int32", " for a ", g.kernel_h, "x", g.kernel_w,
                    " window, got ", switches.scalar_type());
+}
+
+void check_switches(const at::Tensor& switches, const at::Tensor& pooled, const Pool2dGeometry& g, const char* op,
+                    const char* pooled_name) {
+  check_same_device(switches, "switches", pooled, pooled_name, op);
+  check_switch_dtype(switches, g, op);
   TORCH_CHECK_VALUE(switches.sizes() == pooled.sizes(), op, ": switches must have the shape of ", pooled_name, " ",
                     shape_string(pooled.sizes()), ", got ", shape_string(switches.sizes()));
 }

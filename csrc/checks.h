@@ -26,6 +26,8 @@ Pool2dGeometry pool_geometry(int64_t in_h, int64_t in_w, at::IntArrayRef kernel_
 int64_t pooled_length(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode);
 // uint8 when every window offset fits a byte, int32 otherwise.
 at::ScalarType switch_dtype(const Pool2dGeometry& g);
+// switches must have the dtype switch_dtype(g) gives.
+void check_switch_dtype(const at::Tensor& switches, const Pool2dGeometry& g, const char* op);
 // Checks `switches` against the pooled tensor `pooled` (same shape, device and the dtype
 // switch_dtype(g) gives).
 void check_switches(const at::Tensor& switches, const at::Tensor& pooled, const Pool2dGeometry& g, const char* op,

@@ -33,6 +33,19 @@ Pool2dGeometry matching_geometry(int64_t in_h, int64_t in_w, int64_t out_h, int6
   return g;
 }
 
+Pool2dPlan make_plan(at::Tensor source4, at::Tensor switches4, at::Tensor output4, at::MemoryFormat format,
+                     const Pool2dGeometry& g, bool batched) {
+  Pool2dPlan plan{};
+  plan.source_layout = layout_of(source4, format);
+  plan.output_layout = layout_of(output4, format);
+  plan.source = std::move(source4);
+  plan.switches = std::move(switches4);
+  plan.output = std::move(output4);
+  plan.geometry = g;
+  plan.batched = batched;
+  return plan;
+}
+
 }  // namespace
 
 Pool2dPlan plan_max_pool2d(const at::Tensor& input, at::IntArrayRef kernel_size, at::IntArrayRef stride,
@@ -44,15 +57,9 @@ Pool2dPlan plan_max_pool2d(const at::Tensor& input, at::IntArrayRef kernel_size,
   const auto x4 = batched ? input : input.unsqueeze(0);
   const auto g = pool_geometry(x4.size(2), x4.size(3), kernel_size, stride, padding, dilation, ceil_mode, op);
   const auto format = memory_format_of(x4);
-  Pool2dPlan plan{};
-  plan.source = x4.contiguous(format);
-  plan.output = at::empty({x4.size(0), x4.size(1), g.out_h, g.out_w}, x4.options().memory_format(format));
-  plan.switches = at::empty_like(plan.output, plan.output.options().dtype(switch_dtype(g)));
-  plan.source_layout = layout_of(x4, format);
-  plan.output_layout = layout_of(plan.output, format);
-  plan.geometry = g;
-  plan.batched = batched;
-  return plan;
+  auto output = at::empty({x4.size(0), x4.size(1), g.out_h, g.out_w}, x4.options().memory_format(format));
+  auto switches = at::empty_like(output, output.options().dtype(switch_dtype(g)));
+  return make_plan(x4.contiguous(format), std::move(switches), std::move(output), format, g, batched);
 }
 
 Pool2dPlan plan_unpool2d(const at::Tensor& y, const at::Tensor& switches, at::IntArrayRef input_size,
@@ -68,15 +75,9 @@ Pool2dPlan plan_unpool2d(const at::Tensor& y, const at::Tensor& switches, at::In
                                    padding, dilation, op, "input_size", "y");
   check_switches(switches, y, g, op, "y");
   const auto format = memory_format_of(y4);
-  Pool2dPlan plan{};
-  plan.source = y4.contiguous(format);
-  plan.switches = (batched ? switches : switches.unsqueeze(0)).contiguous(format);
-  plan.output = at::empty({y4.size(0), y4.size(1), g.in_h, g.in_w}, y4.options().memory_format(format));
-  plan.source_layout = layout_of(y4, format);
-  plan.output_layout = layout_of(plan.output, format);
-  plan.geometry = g;
-  plan.batched = batched;
-  return plan;
+  auto output = at::empty({y4.size(0), y4.size(1), g.in_h, g.in_w}, y4.options().memory_format(format));
+  return make_plan(y4.contiguous(format), (batched ? switches : switches.unsqueeze(0)).contiguous(format),
+                   std::move(output), format, g, batched);
 }
 
 Pool2dPlan plan_gather2d(const at::Tensor& input, const at::Tensor& switches, at::IntArrayRef kernel_size,
@@ -94,17 +95,10 @@ Pool2dPlan plan_gather2d(const at::Tensor& input, const at::Tensor& switches, at
   const auto s4 = batched ? switches : switches.unsqueeze(0);
   const auto g = matching_geometry(x4.size(2), x4.size(3), s4.size(2), s4.size(3), kernel_size, stride, padding,
                                    dilation, op, "input", "switches");
+  check_switch_dtype(switches, g, op);
   const auto format = memory_format_of(x4);
-  Pool2dPlan plan{};
-  plan.source = x4.contiguous(format);
-  plan.output = at::empty(s4.sizes(), x4.options().memory_format(format));
-  check_switches(switches, batched ? plan.output : plan.output.squeeze(0), g, op, "the pooled output");
-  plan.switches = s4.contiguous(format);
-  plan.source_layout = layout_of(x4, format);
-  plan.output_layout = layout_of(plan.output, format);
-  plan.geometry = g;
-  plan.batched = batched;
-  return plan;
+  auto output = at::empty(s4.sizes(), x4.options().memory_format(format));
+  return make_plan(x4.contiguous(format), s4.contiguous(format), std::move(output), format, g, batched);
 }
 
 void fail_invalid_switches(const char* op, const Pool2dGeometry& g) {

@@ -52,3 +52,15 @@ def test_import_under_another_torch_fails_clearly():
     code = "import torch; torch.__version__ = '0.0.1-other'\ntry:\n import zfcuda\nexcept ImportError as e:\n print(e)\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "compiled against torch" in out and "0.0.1-other" in out and "--no-build-isolation" in out
+
+
+def test_cpu_fast_paths_can_be_switched_off_for_testing():
+    # The "cpu-body" test device relies on this switch to run the CUDA kernels' per-element bodies on the CPU.
+    from zfcuda import _C
+
+    assert _C._cpu_fast_paths()
+    _C._set_cpu_fast_paths(False)
+    try:
+        assert not _C._cpu_fast_paths()
+    finally:
+        _C._set_cpu_fast_paths(True)

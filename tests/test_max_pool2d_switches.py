@@ -104,3 +104,12 @@ def test_zf_net_shapes(device):
     assert y.shape == (2, 96, 55, 55)
     assert torch.equal(y, y_ref)
     assert torch.equal(zfcuda.switches_to_indices(switches, (110, 110), 3, 2, 1), idx_ref)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+def test_no_channels_gives_empty_outputs(layout, device):
+    # torch's max_pool2d refuses C == 0; ours returns empty outputs, and unpooling them too.
+    x = with_layout(torch.randn(2, 0, 8, 8, device=device), layout)
+    y, switches = zfcuda.max_pool2d_switches(x, 3, 2, 1)
+    assert y.shape == switches.shape == (2, 0, 4, 4)
+    assert zfcuda.unpool2d_switches(y, switches, (8, 8), 3, 2, 1).shape == (2, 0, 8, 8)

@@ -47,6 +47,7 @@ std::tuple<at::Tensor, at::Tensor> max_pool2d_switches(const at::Tensor& input, 
   const auto plan = plan_max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode);
   const auto& src = plan.source_layout;
   const auto g = plan.geometry;
+  if (plan.output.numel() == 0) return {plan.unbatch(plan.output), plan.unbatch(plan.switches)};
   ZF_DISPATCH_FLOATING(input.scalar_type(), "max_pool2d_switches", [&] {
     ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
       const scalar_t* x = plan.source.const_data_ptr<scalar_t>();

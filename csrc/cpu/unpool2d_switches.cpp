@@ -58,6 +58,7 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
   const auto plan = plan_unpool2d(y, switches, input_size, kernel_size, stride, padding, dilation);
   const auto& src = plan.source_layout;
   const auto g = plan.geometry;
+  if (plan.output.numel() == 0) return plan.unbatch(plan.output);
   ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
     const switch_t* sw = static_cast<const switch_t*>(plan.switches.const_data_ptr());
     ZF_DISPATCH_FLOATING(y.scalar_type(), "unpool2d_switches", [&] {
