@@ -4,7 +4,8 @@ Importing zfcuda loads the compiled extension, which registers the ``torch.ops.z
 operators; the functions below are their typed, autograd-aware wrappers.
 """
 
-from . import nn, reference
+from . import models, nn, reference
+from .convert import convert
 from .grids import PositionGrid, captum_grid, paper_grid
 from .ops import (
     gather2d_switches,
@@ -26,8 +27,10 @@ __all__ = [
     "PositionGrid",
     "build_info",
     "captum_grid",
+    "convert",
     "gather2d_switches",
     "max_pool2d_switches",
+    "models",
     "nn",
     "occlusion_batch",
     "paper_grid",
