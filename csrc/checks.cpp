@@ -36,7 +36,26 @@ void check_pair(at::IntArrayRef v, int64_t min_value, const char* op, const char
   TORCH_CHECK_VALUE(v.size() == 2, op, ": ", name, " must have 2 entries (height, width), got ", v.size());
   TORCH_CHECK_VALUE(v[0] >= min_value && v[1] >= min_value, op, ": ", name, " must be >= ", min_value,
                     " in both dimensions, got ", shape_string(v));
+  // Bounded so that no index arithmetic below can overflow int64.
+  constexpr int64_t limit = int64_t{1} << 31;
+  TORCH_CHECK_VALUE(v[0] < limit && v[1] < limit, op, ": ", name, " must be < 2^31, got ", shape_string(v));
 }
+
+namespace {
+
+// Does every window along one dimension hold at least one input element? With dilation larger
+// than the padding, a window starting in the padding can jump over the whole input.
+bool every_window_reaches_input(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad,
+                                int64_t dilation) {
+  for (int64_t o = 0; o < out && o * stride < pad; ++o) {  // only windows starting in the padding
+    const int64_t start = o * stride - pad;
+    const int64_t first = (-start + dilation - 1) / dilation;  // first tap at or after 0
+    if (first >= kernel || start + first * dilation >= in) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 int64_t pooled_length(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode) {
   const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
@@ -72,6 +91,13 @@ Pool2dGeometry pool_geometry(int64_t in_h, int64_t in_w, at::IntArrayRef kernel_
   TORCH_CHECK_VALUE(g.out_h >= 1 && g.out_w >= 1, op, ": kernel_size ", shape_string(kernel_size),
                     " with dilation ", shape_string(dilation), " is larger than the padded input of size (",
                     in_h + 2 * g.pad_h, ", ", in_w + 2 * g.pad_w, ")");
+  TORCH_CHECK_VALUE(g.window_size() <= (int64_t{1} << 24), op, ": a ", g.kernel_h, "x", g.kernel_w,
+                    " window is too large: at most 2^24 elements, so that every window offset is exact");
+  TORCH_CHECK_VALUE(
+      every_window_reaches_input(in_h, g.out_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h) &&
+          every_window_reaches_input(in_w, g.out_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w),
+      op, ": with dilation ", shape_string(dilation), " and padding ", shape_string(padding),
+      " some windows hold only padding and no input element; reduce the padding or the dilation");
   return g;
 }
 

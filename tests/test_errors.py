@@ -24,6 +24,9 @@ POOL_CASES = {
     "dilation 0": (lambda: zfcuda.max_pool2d_switches(X, 3, 1, 1, 0), ValueError, "dilation must be >= 1"),
     "kernel too big": (lambda: zfcuda.max_pool2d_switches(X, 9), ValueError, "larger than the padded input"),
     "dilated too big": (lambda: zfcuda.max_pool2d_switches(X, 3, 1, 0, 4), ValueError, "larger than the padded input"),
+    "window of padding only": (lambda: zfcuda.max_pool2d_switches(torch.randn(1, 1, 4, 4), 2, 1, 1, 5), ValueError, "hold only padding"),
+    "window too large": (lambda: zfcuda.max_pool2d_switches(torch.randn(1, 1, 1, 1), (8193, 8191), 1, (4096, 4095)), ValueError, "too large"),
+    "dilation huge": (lambda: zfcuda.max_pool2d_switches(torch.randn(1, 1, 4, 5), (3, 1), 1, 0, (2**62, 1)), ValueError, "dilation must be < 2"),
     "kernel triple": (lambda: zfcuda.max_pool2d_switches(X, (2, 2, 2)), TypeError, "kernel_size must be an int or a pair"),
     "kernel float": (lambda: zfcuda.max_pool2d_switches(X, 2.5), TypeError, "kernel_size"),
 }
@@ -63,6 +66,7 @@ OCCLUSION_CASES = {
     "patch 0": (lambda: zfcuda.occlusion_batch(IMAGE, POS, 0), ValueError, "patch_size must be >= 1"),
     "fill shape": (lambda: zfcuda.occlusion_batch(IMAGE, POS, 3, torch.zeros(4)), ValueError, "fill must be a scalar"),
     "fill dtype": (lambda: zfcuda.occlusion_batch(IMAGE, POS, 3, torch.zeros(3, dtype=torch.float64)), TypeError, "fill must have the dtype"),
+    "huge patch": (lambda: zfcuda.occlusion_batch(IMAGE, POS, (2, 2**40)), ValueError, "patch_size must be < 2"),
     "fill type": (lambda: zfcuda.occlusion_batch(IMAGE, POS, 3, "grey"), TypeError, "fill must be a number"),
 }
 

@@ -113,3 +113,12 @@ def test_no_channels_gives_empty_outputs(layout, device):
     y, switches = zfcuda.max_pool2d_switches(x, 3, 2, 1)
     assert y.shape == switches.shape == (2, 0, 4, 4)
     assert zfcuda.unpool2d_switches(y, switches, (8, 8), 3, 2, 1).shape == (2, 0, 8, 8)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+def test_float16_nan_payload_kept(layout, device):
+    x = torch.randn(1, 2, 6, 6, dtype=torch.float16, device=device)
+    x.view(torch.int16)[0, 0, 2, 3] = 0x7E01  # a NaN with a payload
+    x = with_layout(x, layout)
+    y, _ = zfcuda.max_pool2d_switches(x, 3, 2, 1)
+    assert torch.equal(y.view(torch.int16), F.max_pool2d(x, 3, 2, 1).view(torch.int16))

@@ -52,6 +52,15 @@ def test_non_contiguous_image_and_fill(strided, device):
     assert torch.equal(batch, reference.occlusion_batch(image.contiguous(), positions, (6, 4), fill.contiguous()))
 
 
+def test_extreme_positions_never_overflow(device):
+    image = torch.randn(3, 8, 8, device=device)
+    extreme = 2**63 - 2
+    positions = torch.tensor([[0, extreme], [-extreme, 0], [extreme, -extreme], [2, 3]], device=device)
+    batch = zfcuda.occlusion_batch(image, positions, (2, 4), 0.0)
+    assert torch.equal(batch[:3], image.expand(3, -1, -1, -1))
+    assert torch.equal(batch[3], reference.occlusion_batch(image, positions[3:], (2, 4), 0.0)[0])
+
+
 def test_empty_batch(device):
     image = torch.randn(3, 8, 8, device=device)
     batch = zfcuda.occlusion_batch(image, torch.empty(0, 2, dtype=torch.long, device=device), 3, 0.0)

@@ -38,6 +38,18 @@ def test_unpool_equals_max_pool_gradient(case, dtype, kind, layout, device):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+@pytest.mark.parametrize("k, s, p", [(3, 1, 1), (3, 2, 1), (5, 2, 2)])
+def test_unpool_sums_in_torchs_order(dtype, layout, k, s, p, device):
+    # Random (non-integer) gradients: equal bit for bit only if the terms are added in torch's order.
+    x = layout_of_case(make_input((2, 3, 15, 14), dtype, device, "ties"), layout)
+    y, switches = _pool(x, k, s, p, 1, False)
+    grad_y = torch.randn_like(y)
+    unpooled = zfcuda.unpool2d_switches(grad_y, switches, x.shape[-2:], k, s, p)
+    assert torch.equal(unpooled, _torch_pool_gradient(x, grad_y, k, s, p, 1, False))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
 def test_unpool_overlap_sums_random_values(dtype, device):
     x = make_input((2, 4, 27, 27), dtype, device, "ties")
     y, switches = _pool(x, 3, 2, 1, 1, False)

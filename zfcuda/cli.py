@@ -21,10 +21,54 @@ def _info(_: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from .train import TrainConfig, train
+
+    options = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
+    train(TrainConfig(**options))
+    return 0
+
+
+def _add_train(commands) -> None:
+    from .train import TrainConfig
+
+    defaults = TrainConfig(data_dir="")
+    p = commands.add_parser(
+        "train",
+        help="train ZF-Net with the paper's recipe (runs under torchrun for several processes)",
+        description="Train ZF-Net on DATA_DIR/train/<class>/<image>, validating on DATA_DIR/val (or test).",
+    )
+    p.set_defaults(run=_train)
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--out-dir", dest="out_dir", default=defaults.out_dir, help="checkpoints and the mean image go here")
+    for name, kind, text in [
+        ("epochs", int, "epochs in all"),
+        ("batch_size", int, "global batch (split across processes)"),
+        ("lr", float, "initial learning rate"),
+        ("momentum", float, "SGD momentum"),
+        ("weight_decay", float, "L2 weight decay"),
+        ("width", float, "channel multiplier (1.0 = the paper)"),
+        ("dropout", float, "dropout of fc6 and fc7"),
+        ("renorm_radius", float, "largest RMS of a conv filter"),
+        ("plateau_patience", int, "epochs without improvement before lr x0.1"),
+        ("per_class", int, "use the first N training images per class"),
+        ("val_per_class", int, "use the first N validation images per class"),
+        ("val_crops", int, "crops per validation image: 1 (centre) or 10"),
+        ("workers", int, "data-loading processes"),
+        ("seed", int, "random seed"),
+    ]:
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=getattr(defaults, name), help=text)
+    p.add_argument("--init", choices=["paper", "kaiming"], default=defaults.init, help="weight initialisation")
+    p.add_argument("--snapshots", type=int, nargs="*", default=[], help="epochs at which to keep a snapshot")
+    p.add_argument("--device", default=defaults.device, help="auto, cpu or cuda")
+    p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zfcuda", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="what the compiled extension holds").set_defaults(run=_info)
+    _add_train(commands)
     return parser
 
 

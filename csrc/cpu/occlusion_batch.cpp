@@ -22,9 +22,10 @@ void occlusion_rows(const scalar_t* img, const scalar_t* fill, const int64_t* po
     for (int64_t r = begin; r < end; ++r) {
       const int64_t h = r % g.height, c = (r / g.height) % g.channels, b = r / (g.height * g.channels);
       const int64_t top = pos[2 * b], left = pos[2 * b + 1];
-      const bool covered_row = h >= top && h < top + g.patch_h;
+      const bool covered_row = top <= h && top > h - g.patch_h;  // no overflow for any position
       const int64_t l0 = covered_row ? std::clamp<int64_t>(left, 0, W) : W;
-      const int64_t l1 = covered_row ? std::clamp<int64_t>(left + g.patch_w, 0, W) : W;
+      const int64_t end = left > W - g.patch_w ? W : left + g.patch_w;  // left + patch_w, saturated at W
+      const int64_t l1 = covered_row ? std::clamp<int64_t>(end, l0, W) : W;
       const scalar_t* img_row = img + c * g.image_strides[0] + h * g.image_strides[1];
       const scalar_t* fill_row = fill + c * g.fill_strides[0] + h * g.fill_strides[1];
       scalar_t* out_row = out + r * W;

@@ -102,7 +102,7 @@ void max_pool2d_row(const scalar_t* plane, int64_t oh, const Pool2dGeometry& g, 
     }
   }
   for (int64_t ow = 0; ow < g.out_w; ++ow) {
-    out[ow] = static_cast<scalar_t>(best[ow]);
+    out[ow] = pooled_value(best[ow], static_cast<int64_t>(offset[ow]), plane, g.in_w, int64_t{1}, oh, ow, g);
     switches[ow] = static_cast<switch_t>(offset[ow]);
   }
 }
@@ -120,9 +120,8 @@ struct SwitchTable {
 
 // One plane, unpooled by scattering each pooled value to its switch, into `acc` (in_h * in_w,
 // small enough to stay in cache) which is then written out once. Visiting the pooled outputs in
-// descending (oh, ow) order gives every input position its terms in ascending (kh, kw), the order
-// unpool2d_at adds them, so the sums are bitwise equal; the work is per pooled output, not per
-// input. Returns how many switches landed: a switch outside its window or pointing into the
+// ascending (oh, ow) order gives every input position its terms in the order unpool2d_at adds
+// them, so the sums are bitwise equal; the work is per pooled output, not per input. Returns how many switches landed: a switch outside its window or pointing into the
 // padding never does, so the total equals the number of switches exactly when all are valid.
 template <typename scalar_t, typename switch_t>
 int64_t unpool2d_plane(const scalar_t* y, const switch_t* switches, const Pool2dGeometry& geometry,
@@ -139,8 +138,8 @@ int64_t unpool2d_plane(const scalar_t* y, const switch_t* switches, const Pool2d
   const int64_t window = g.window_size();
   int64_t landed = 0;
   std::fill(acc, acc + g.in_h * g.in_w, acc_t(0));
-  for (int64_t oh = g.out_h - 1; oh >= 0; --oh) {
-    for (int64_t ow = g.out_w - 1; ow >= 0; --ow) {
+  for (int64_t oh = 0; oh < g.out_h; ++oh) {
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
       const int64_t k = static_cast<int64_t>(switches[oh * g.out_w + ow]);
       if (k < 0 || k >= window) continue;
       const int64_t ih = oh * g.stride_h - g.pad_h + table.kh[k] * g.dilation_h;
@@ -186,7 +185,7 @@ void max_pool2d_pixel_cl(const scalar_t* image, int64_t oh, int64_t ow, int64_t 
     }
   }
   for (int64_t c = 0; c < C; ++c) {
-    out[c] = static_cast<scalar_t>(best[c]);
+    out[c] = pooled_value(best[c], static_cast<int64_t>(offset[c]), image + c, g.in_w * C, C, oh, ow, g);
     switches[c] = static_cast<switch_t>(offset[c]);
   }
 }
@@ -208,7 +207,7 @@ ZF_CPU_CLONES int64_t unpool_tap_span(const scalar_t* __restrict__ y, const swit
 }
 
 // channels_last: input pixel (ih, iw) of one image, all channels together, gathered from the
-// windows that contain it in ascending (kh, kw), the order unpool2d_at adds them. `y` and
+// windows that contain it in ascending (oh, ow), the order unpool2d_at adds them. `y` and
 // `switches` point at pooled pixel (0, 0) of one image; `acc` holds C acc_t. Returns how many
 // switches landed here (see unpool2d_plane for why that validates them).
 template <typename scalar_t, typename switch_t>
@@ -217,15 +216,13 @@ int64_t unpool2d_pixel_cl(const scalar_t* y, const switch_t* switches, int64_t i
   using acc_t = at::opmath_type<scalar_t>;
   int64_t landed = 0;
   std::fill(acc, acc + C, acc_t(0));
-  for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+  for (int64_t kh = g.kernel_h - 1; kh >= 0; --kh) {
     const int64_t th = ih + g.pad_h - kh * g.dilation_h;
-    if (th < 0) break;
-    if (th % g.stride_h != 0 || th / g.stride_h >= g.out_h) continue;
+    if (th < 0 || th % g.stride_h != 0 || th / g.stride_h >= g.out_h) continue;
     const int64_t oh = th / g.stride_h;
-    for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+    for (int64_t kw = g.kernel_w - 1; kw >= 0; --kw) {
       const int64_t tw = iw + g.pad_w - kw * g.dilation_w;
-      if (tw < 0) break;
-      if (tw % g.stride_w != 0 || tw / g.stride_w >= g.out_w) continue;
+      if (tw < 0 || tw % g.stride_w != 0 || tw / g.stride_w >= g.out_w) continue;
       const int64_t at = (oh * g.out_w + tw / g.stride_w) * C;
       landed += unpool_tap_span(y + at, switches + at, static_cast<switch_t>(kh * g.kernel_w + kw), acc, 0, C);
     }

@@ -32,7 +32,8 @@ void for_each_element(const Layout4d& out, const F& fn) {
   const int64_t max_blocks = static_cast<int64_t>(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 32;
   const int blocks = static_cast<int>(std::min<int64_t>((numel + threads - 1) / threads, max_blocks));
   auto stream = at::cuda::getCurrentCUDAStream();
-  if (numel <= std::numeric_limits<int32_t>::max()) {
+  // The grid-stride loop may step past numel by up to one grid before it stops: keep that in range.
+  if (numel + static_cast<int64_t>(blocks) * threads <= std::numeric_limits<int32_t>::max()) {
     for_each_element_kernel<int32_t><<<blocks, threads, 0, stream>>>(out, static_cast<int32_t>(numel), fn);
   } else {
     for_each_element_kernel<int64_t><<<blocks, threads, 0, stream>>>(out, numel, fn);

@@ -21,10 +21,22 @@ ZF_HOST_DEVICE inline void max_update(acc_t value, offset_t offset, acc_t& best,
   best_offset = take ? offset : best_offset;
 }
 
+// The pooled value for the maximum `best` found at window offset `offset` of output (oh, ow). A NaN
+// is read back from the input rather than converted from acc_t, which would drop a float16 NaN's
+// payload (F.max_pool2d returns the input's NaN bit for bit).
+template <typename scalar_t, typename acc_t, typename offset_t>
+ZF_HOST_DEVICE inline scalar_t pooled_value(acc_t best, offset_t offset, const scalar_t* plane, int64_t row_stride,
+                                            int64_t col_stride, int64_t oh, int64_t ow, const Pool2dGeometry& g) {
+  if (!at::_isnan(best)) return static_cast<scalar_t>(best);
+  int64_t ih = 0, iw = 0;
+  switch_target(static_cast<int64_t>(offset), oh, ow, g, ih, iw);  // a NaN was read there, so it is in bounds
+  return plane[ih * row_stride + iw * col_stride];
+}
+
 // Output (oh, ow) of one plane. `plane` points at element (0, 0); `row_stride` / `col_stride` are
 // the plane's strides in elements. Writes the maximum to *out and its window offset kh*kW+kw to
-// *switch_out. Every window holds at least one input element (padding <= kernel/2), so the offset
-// starts at the first in-bounds tap, as ATen's index does.
+// *switch_out. Every window holds at least one input element (pool_geometry rejects the others),
+// so the offset starts at the first in-bounds tap, as ATen's index does.
 template <typename scalar_t, typename switch_t>
 ZF_HOST_DEVICE inline void max_pool2d_at(const scalar_t* plane, int64_t row_stride, int64_t col_stride,
                                          int64_t oh, int64_t ow, const Pool2dGeometry& g,
@@ -49,7 +61,7 @@ ZF_HOST_DEVICE inline void max_pool2d_at(const scalar_t* plane, int64_t row_stri
                  best, best_offset);
     }
   }
-  *out = static_cast<scalar_t>(best);
+  *out = pooled_value(best, best_offset, plane, row_stride, col_stride, oh, ow, g);
   *switch_out = best_offset;
 }
 

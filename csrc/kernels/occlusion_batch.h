@@ -19,7 +19,8 @@ ZF_HOST_DEVICE inline scalar_t occlusion_at(const scalar_t* image, const scalar_
                                             int64_t b, int64_t c, int64_t h, int64_t w,
                                             const OcclusionGeometry& g) {
   const int64_t top = positions[2 * b], left = positions[2 * b + 1];
-  const bool covered = h >= top && h < top + g.patch_h && w >= left && w < left + g.patch_w;
+  // top <= h < top + patch, written so that no huge position or patch size can overflow.
+  const bool covered = top <= h && top > h - g.patch_h && left <= w && left > w - g.patch_w;
   return covered ? fill[c * g.fill_strides[0] + h * g.fill_strides[1] + w * g.fill_strides[2]]
                  : image[c * g.image_strides[0] + h * g.image_strides[1] + w * g.image_strides[2]];
 }

@@ -47,11 +47,12 @@ class ZFNet(nn.Module):
         width: scales every layer's channel count (1.0 = the paper) for small data or slow machines.
         init: "paper" (weights N(0, 1e-2), biases 0, as section 3 of the paper) or "kaiming"
             (He normal for ReLU layers, biases 0), which trains faster from scratch.
+        dropout: drop probability of fc6 and fc7 (the paper: 0.5).
 
     Layers are reachable by name: ``model.layer("conv3")``, and ``model.layer_names`` lists them in order.
     """
 
-    def __init__(self, num_classes: int = 1000, width: float = 1.0, init: str = "paper") -> None:
+    def __init__(self, num_classes: int = 1000, width: float = 1.0, init: str = "paper", dropout: float = 0.5) -> None:
         super().__init__()
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
@@ -78,10 +79,10 @@ class ZFNet(nn.Module):
                     ("flatten", nn.Flatten()),
                     ("fc6", nn.Linear(channels * 6 * 6, fc)),
                     ("relu6", nn.ReLU(inplace=False)),
-                    ("drop6", nn.Dropout(0.5)),
+                    ("drop6", nn.Dropout(dropout)),
                     ("fc7", nn.Linear(fc, fc)),
                     ("relu7", nn.ReLU(inplace=False)),
-                    ("drop7", nn.Dropout(0.5)),
+                    ("drop7", nn.Dropout(dropout)),
                     ("fc8", nn.Linear(fc, num_classes)),
                 ]
             )
