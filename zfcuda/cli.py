@@ -60,6 +60,7 @@ def _add_train(commands) -> None:
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=getattr(defaults, name), help=text)
     p.add_argument("--init", choices=["paper", "kaiming"], default=defaults.init, help="weight initialisation")
     p.add_argument("--snapshots", type=int, nargs="*", default=[], help="epochs at which to keep a snapshot")
+    p.add_argument("--classes", nargs="+", default=None, help="train on these class folders only")
     p.add_argument("--device", default=defaults.device, help="auto, cpu or cuda")
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
 

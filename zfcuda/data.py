@@ -149,11 +149,14 @@ def train_crops(images: Tensor, mean: Tensor, offsets: Tensor, crop: int = CROP_
         mean (Tensor[3, 256, 256]): the mean image in [0, 1].
         offsets (Tensor[B, 3]): (top, left, flip) per image, from ``crop_offsets``.
     """
-    centred = images.float() / 255 - mean
-    out = torch.empty(images.shape[0], 3, crop, crop)
+    # Crop first, then convert into a preallocated batch: no full-size float temporaries.
+    out = torch.empty(images.shape[0], 3, crop, crop, device=images.device)
     for i, (top, left, flip) in enumerate(offsets.tolist()):
-        patch = centred[i, :, top : top + crop, left : left + crop]
-        out[i] = patch.flip(-1) if flip else patch
+        window = (slice(None), slice(top, top + crop), slice(left, left + crop))
+        patch, patch_mean = images[i][window], mean[window]
+        if flip:
+            patch, patch_mean = patch.flip(-1), patch_mean.flip(-1)
+        out[i].copy_(patch).div_(255).sub_(patch_mean)
     return out
 
 
@@ -167,9 +170,11 @@ def ten_crops(images: Tensor, mean: Tensor, crop: int = CROP_SIZE) -> Tensor:
     Returns:
         float32 Tensor[B, 10, 3, crop, crop]: corners (tl, tr, bl, br), centre, then their mirror images.
     """
-    centred = images.float() / 255 - mean
     size = images.shape[-1]
     far, mid = size - crop, (size - crop) // 2
     corners = [(0, 0), (0, far), (far, 0), (far, far), (mid, mid)]
-    crops = torch.stack([centred[:, :, t : t + crop, l : l + crop] for t, l in corners], dim=1)
+    crops = torch.stack(
+        [images[:, :, t : t + crop, l : l + crop].float().div_(255).sub_(mean[:, t : t + crop, l : l + crop]) for t, l in corners],
+        dim=1,
+    )
     return torch.cat([crops, crops.flip(-1)], dim=1)

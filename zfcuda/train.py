@@ -42,6 +42,7 @@ class TrainConfig:
     dropout: float = 0.5
     renorm_radius: float = 0.1
     plateau_patience: int = 1
+    classes: list[str] | None = None  # train on these classes only (default: every class folder)
     per_class: int | None = None  # use only the first N training images of each class
     val_per_class: int | None = None
     val_crops: int = 1  # 1 (centre) during training; the final evaluation always uses 10
@@ -108,7 +109,7 @@ class Trainer:
         self.config = config
         self.ctx = distributed.setup(config.device)
         root = Path(config.data_dir)
-        self.train_set = ImageFolder(_split_dir(root, ("train",)), per_class=config.per_class)
+        self.train_set = ImageFolder(_split_dir(root, ("train",)), classes=config.classes, per_class=config.per_class)
         self.val_set = ImageFolder(_split_dir(root, ("val", "test")), classes=self.train_set.classes, per_class=config.val_per_class)
         self.out_dir = Path(config.out_dir)
         if self.ctx.is_main:
@@ -198,6 +199,7 @@ class Trainer:
             "classes": self.train_set.classes,
             "config": asdict(self.config),
             "history": self.history,
+            "rng": torch.get_rng_state(),  # dropout masks continue identically after a resume
             "arch": {"name": "ZFNet", "num_classes": len(self.train_set.classes), "width": self.config.width, "dropout": self.config.dropout},
         }
         tmp = path.with_suffix(".tmp")
@@ -216,6 +218,7 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.start_epoch = state["epochs_done"]
         self.history = state["history"]
+        torch.set_rng_state(state["rng"])
 
 
 def _bar(iterable, description: str, show: bool):
