@@ -11,13 +11,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from zfcuda import pretrained
 from zfcuda.data import ImageFolder, collate_skipping, ten_crops
 from zfcuda.models import ZFNet
 from zfcuda.train import TrainConfig, Trainer, evaluate
 
 CIFAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10"
 needs_cifar = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 folders not found at {CIFAR}")
-QUICK = dict(width=0.125, init="kaiming", workers=0, val_crops=1, seed=1)
+QUICK_WIDTH_TRAINED = 0.125
+QUICK = dict(width=QUICK_WIDTH_TRAINED, init="kaiming", workers=0, val_crops=1, seed=1)
 
 
 def _config(tmp_path, **overrides) -> TrainConfig:
@@ -33,7 +35,17 @@ def test_short_real_training_lowers_loss_and_beats_chance(tmp_path):
     losses = [h["train"]["loss"] for h in history]
     assert losses[-1] < losses[0]
     assert history[-1]["val"]["top1_error"] < 0.6  # chance is 2/3 for three classes
-    assert (tmp_path / "checkpoint.pt").exists()
+    # The float16 export loads on its own and predicts like the trained model.
+    exported = pretrained.export(tmp_path / "checkpoint.pt", tmp_path / "model.pt", {"note": "test"})
+    loaded = pretrained.load(exported)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    model = ZFNet(3, QUICK_WIDTH_TRAINED, dropout=0.5)
+    model.load_state_dict(state["model"])
+    x = torch.randn(4, 3, 224, 224)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model(x), model.eval()(x), rtol=2e-2, atol=2e-2)
+    assert loaded.classes == ["airplane", "frog", "truck"] and loaded.metrics == {"note": "test"}
+    assert torch.allclose(loaded.mean, state["mean"], atol=1e-3) and "subtract the mean image" in loaded.preprocessing
 
 
 @needs_cifar
@@ -98,3 +110,11 @@ def test_bad_config():
         TrainConfig(data_dir="x", width=0).validate()
     with pytest.raises(FileNotFoundError, match="has no train folder"):
         Trainer(TrainConfig(data_dir=str(Path(__file__).parent), epochs=1))
+
+
+def test_loading_something_else_is_a_clear_error(tmp_path):
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not an exported zfcuda model"):
+        pretrained.load(tmp_path / "other.pt")
+    with pytest.raises(FileNotFoundError, match="no pretrained ZF-Net"):
+        pretrained.load(tmp_path / "missing.pt")

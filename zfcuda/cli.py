@@ -65,11 +65,62 @@ def _add_train(commands) -> None:
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    import torch
+    from torch.utils.data import DataLoader
+
+    from . import pretrained
+    from .data import ImageFolder, collate_skipping
+    from .train import evaluate
+
+    loaded = pretrained.load(args.model) if args.model else pretrained.load()
+    data = ImageFolder(args.data_dir, classes=loaded.classes, per_class=args.per_class)
+    loader = DataLoader(data, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_skipping)
+    stats = evaluate(loaded.model, _progress(loader, "evaluating"), loaded.mean, args.crops, torch.device("cpu"))
+    print(json.dumps({"crops": args.crops, **stats}))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import json
+
+    from . import pretrained
+
+    metrics = json.loads(args.metrics) if args.metrics else None
+    print(f"wrote {pretrained.export(args.checkpoint, args.out, metrics)}")
+    return 0
+
+
+def _progress(iterable, description: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=description)
+
+
+def _add_evaluate_and_export(commands) -> None:
+    p = commands.add_parser("evaluate", help="top-1/top-5 error of an exported ZF-Net on an image folder")
+    p.set_defaults(run=_evaluate)
+    p.add_argument("data_dir", metavar="DATA_DIR", help="<class>/<image> folders named like the model's classes")
+    p.add_argument("--model", default=None, help="an exported model (default: the one shipped with zfcuda)")
+    p.add_argument("--crops", type=int, choices=[1, 10], default=10, help="centre crop or the paper's 10 crops")
+    p.add_argument("--per-class", dest="per_class", type=int, default=None)
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=50)
+    p.add_argument("--workers", type=int, default=0)
+    p = commands.add_parser("export", help="write a training checkpoint as a float16 inference file")
+    p.set_defaults(run=_export)
+    p.add_argument("checkpoint")
+    p.add_argument("out")
+    p.add_argument("--metrics", default=None, help="JSON of evaluation results to record in the file")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zfcuda", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="what the compiled extension holds").set_defaults(run=_info)
     _add_train(commands)
+    _add_evaluate_and_export(commands)
     return parser
 
 

@@ -1,0 +1,76 @@
+"""Does switch pooling cost anything end to end? ZF-Net with our pools vs the same net with nn.MaxPool2d.
+
+Forward (inference) and training-step images/s, same weights and inputs, in the same run.
+
+    python benchmarks/bench_zfnet.py [--device cpu|cuda] [--width 0.25] [--batch 32] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import keep_freed_memory, median_seconds, write_results  # noqa: E402
+
+from zfcuda.models import ZFNet  # noqa: E402
+from zfcuda.nn import SwitchMaxPool2d  # noqa: E402
+
+
+def with_torch_pools(model: ZFNet) -> nn.Module:
+    """The same network with nn.MaxPool2d in place of every SwitchMaxPool2d."""
+    plain = copy.deepcopy(model)
+    for name, module in plain.conv_layers.named_children():
+        if isinstance(module, SwitchMaxPool2d):
+            setattr(plain.conv_layers, name, nn.MaxPool2d(module.kernel_size, module.stride, module.padding))
+    return plain
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--width", type=float, default=0.25)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == "cpu":
+        keep_freed_memory()
+
+    ours = ZFNet(10, args.width, init="kaiming").to(device)
+    models = {"zfcuda pools": ours, "nn.MaxPool2d": with_torch_pools(ours).to(device)}
+    x = torch.randn(args.batch, 3, 224, 224, device=device)
+    labels = torch.randint(0, 10, (args.batch,), device=device)
+    results = {}
+    for name, model in models.items():
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+        def infer(model=model):
+            with torch.no_grad():
+                model.eval()(x)
+
+        def step(model=model, optimizer=optimizer):
+            model.train()
+            optimizer.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), labels).backward()
+            optimizer.step()
+
+        forward_s = median_seconds(infer, device, args.repeats)
+        train_s = median_seconds(step, device, args.repeats)
+        results[name] = {"forward_images_per_s": args.batch / forward_s, "train_images_per_s": args.batch / train_s}
+        print(f"{name:>14}: forward {results[name]['forward_images_per_s']:7.1f} img/s, train {results[name]['train_images_per_s']:7.1f} img/s")
+    ratio = {k: results["zfcuda pools"][k] / results["nn.MaxPool2d"][k] for k in results["zfcuda pools"]}
+    print(f"ours / torch: forward {ratio['forward_images_per_s']:.2f}x, train {ratio['train_images_per_s']:.2f}x")
+    payload = {"width": args.width, "batch": args.batch, "repeats": args.repeats, "results": results, "ours_over_torch": ratio}
+    print(f"wrote {write_results('zfnet', device, payload)}")
+    return payload
+
+
+if __name__ == "__main__":
+    main()
