@@ -8,28 +8,17 @@ Forward (inference) and training-step images/s, same weights and inputs, in the 
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import keep_freed_memory, median_seconds, write_results  # noqa: E402
 
+import zfcuda  # noqa: E402
 from zfcuda.models import ZFNet  # noqa: E402
-from zfcuda.nn import SwitchMaxPool2d  # noqa: E402
-
-
-def with_torch_pools(model: ZFNet) -> nn.Module:
-    """The same network with nn.MaxPool2d in place of every SwitchMaxPool2d."""
-    plain = copy.deepcopy(model)
-    for name, module in plain.conv_layers.named_children():
-        if isinstance(module, SwitchMaxPool2d):
-            setattr(plain.conv_layers, name, nn.MaxPool2d(module.kernel_size, module.stride, module.padding))
-    return plain
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -44,7 +33,7 @@ def main(argv: list[str] | None = None) -> dict:
         keep_freed_memory()
 
     ours = ZFNet(10, args.width, init="kaiming").to(device)
-    models = {"zfcuda pools": ours, "nn.MaxPool2d": with_torch_pools(ours).to(device)}
+    models = {"zfcuda pools": ours, "nn.MaxPool2d": zfcuda.convert(ours, switches=False)}
     x = torch.randn(args.batch, 3, 224, 224, device=device)
     labels = torch.randint(0, 10, (args.batch,), device=device)
     results = {}

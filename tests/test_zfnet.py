@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 import torch
@@ -104,16 +102,7 @@ def test_renormalize_filters_against_numpy():
         renormalize_filters(model, radius=0)
 
 
-def _plain_zfnet(model: ZFNet) -> nn.Module:
-    # The same network with torch's own pools, as a user's port of ZF-Net would have it.
-    plain = copy.deepcopy(model)
-    for name, module in plain.conv_layers.named_children():
-        if isinstance(module, SwitchMaxPool2d):
-            setattr(plain.conv_layers, name, nn.MaxPool2d(module.kernel_size, module.stride, module.padding))
-    return plain
-
-
-@pytest.mark.parametrize("make, size", [(lambda: _plain_zfnet(ZFNet(width=0.25)), 224), (alexnet, 224), (vgg16, 64)])
+@pytest.mark.parametrize("make, size", [(lambda: zfcuda.convert(ZFNet(width=0.25), switches=False), 224), (alexnet, 224), (vgg16, 64)])
 def test_convert_is_bit_identical_and_leaves_the_original(make, size):
     torch.manual_seed(0)
     model = make().eval()
@@ -134,3 +123,12 @@ def test_convert_user_sequential_with_ceil_mode_and_indices():
     x = torch.randn(2, 3, 17, 17)
     assert torch.equal(converted(x), model(x))
     assert converted[2].ceil_mode and converted[2].switches is not None
+
+
+def test_convert_back_to_torch_pools():
+    model = ZFNet(width=0.25).eval()
+    plain = zfcuda.convert(model, switches=False)
+    assert not any(isinstance(m, SwitchMaxPool2d) for m in plain.modules())
+    assert sum(isinstance(m, nn.MaxPool2d) for m in plain.modules()) == 3
+    x = torch.randn(1, 3, 224, 224)
+    assert torch.equal(plain(x), model(x))
