@@ -6,6 +6,7 @@ operators; the functions below are their typed, autograd-aware wrappers.
 
 from . import models, nn, reference
 from .convert import convert
+from .deconv import DeconvNet
 from .grids import PositionGrid, captum_grid, paper_grid
 from .ops import (
     gather2d_switches,
@@ -28,6 +29,7 @@ __all__ = [
     "build_info",
     "captum_grid",
     "convert",
+    "DeconvNet",
     "gather2d_switches",
     "max_pool2d_switches",
     "models",

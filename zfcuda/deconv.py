@@ -1,0 +1,209 @@
+"""The deconvnet (Zeiler & Fergus 2014, section 2.1): project any activation back to pixel space.
+
+For a chosen activation of layer L, every other activation of that layer is set to zero and the
+signal goes down to the input by repeating, layer by layer: unpool with the switches recorded in
+the forward pass, rectify with ReLU, filter with the transposed convolution of the same filters
+(no bias). Local response normalisation, dropout and identity layers pass the signal unchanged
+on the way down, as in the original deconvnet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import ops
+from .models import ZFNet
+from .nn import SwitchMaxPool2d
+
+PASS_THROUGH = (nn.LocalResponseNorm, nn.Dropout, nn.Identity)
+SUPPORTED = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, *PASS_THROUGH)
+
+
+def feature_chain(model: nn.Module) -> nn.Sequential:
+    """The convolutional part of ``model`` as an ``nn.Sequential``: ZF-Net's ``conv_layers``, a
+    torchvision-style ``features``, or the model itself when it is a Sequential."""
+    if isinstance(model, ZFNet):
+        return model.conv_layers
+    features = getattr(model, "features", None)
+    if isinstance(features, nn.Sequential):
+        return features
+    if isinstance(model, nn.Sequential):
+        return model
+    raise TypeError(
+        f"DeconvNet needs a ZFNet, a model whose `features` is an nn.Sequential (torchvision's AlexNet, VGG), "
+        f"or an nn.Sequential; got {type(model).__name__}"
+    )
+
+
+class DeconvNet:
+    """A deconvnet attached to a CNN's feature chain of Conv2d / ReLU / MaxPool2d / LRN / Dropout / Identity.
+
+    The user's model is not modified: its convolutions and their weights are used as they are,
+    and each ``nn.MaxPool2d`` gets a switch-recording twin held here.
+
+    Args:
+        model: a ``ZFNet``, a torchvision-style CNN with a ``features`` Sequential, or a Sequential.
+
+    Raises:
+        TypeError: a layer of the chain cannot be inverted (the message names it).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.layers: list[tuple[str, nn.Module]] = []
+        for name, module in feature_chain(model).named_children():
+            if not isinstance(module, SUPPORTED):
+                supported = ", ".join(t.__name__ for t in SUPPORTED)
+                raise TypeError(f"DeconvNet cannot invert layer {name!r} ({type(module).__name__}); supported layers: {supported}")
+            if isinstance(module, nn.Conv2d) and module.padding_mode != "zeros":
+                raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding_mode {module.padding_mode!r} (only 'zeros')")
+            if isinstance(module, nn.MaxPool2d) and not isinstance(module, SwitchMaxPool2d):
+                module = SwitchMaxPool2d.from_max_pool(module, record_switches=False)
+            self.layers.append((name, module))
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [name for name, _ in self.layers]
+
+    def index(self, layer: str | int) -> int:
+        """Position of ``layer`` (a name such as "conv5" or "features.10" -> "10", or an index) in the chain."""
+        if isinstance(layer, int) and not isinstance(layer, bool):
+            if not -len(self.layers) <= layer < len(self.layers):
+                raise IndexError(f"layer index {layer} out of range for {len(self.layers)} layers")
+            return layer % len(self.layers)
+        names = self.layer_names
+        if layer in names:
+            return names.index(layer)
+        raise KeyError(f"no layer {layer!r}; layers are {', '.join(names)}")
+
+    @torch.no_grad()
+    def forward(self, images: Tensor, layer: str | int) -> tuple[Tensor, list]:
+        """Runs the chain up to and including ``layer``.
+
+        Returns:
+            The activation of ``layer`` (Tensor[N, C, H, W]) and, per layer, what the way down
+            needs: the input size, and for pools the switches.
+        """
+        if images.dim() != 4:
+            raise ValueError(f"images must be 4-D (N, C, H, W), got shape {tuple(images.shape)}")
+        records = []
+        x = images
+        for _, module in self.layers[: self.index(layer) + 1]:
+            size = tuple(x.shape[-2:])
+            if isinstance(module, SwitchMaxPool2d):
+                x, switches = ops.max_pool2d_switches(x, ceil_mode=module.ceil_mode, **module.geometry())
+                records.append((size, switches))
+            else:
+                x = module(x)
+                records.append((size, None))
+        return x, records
+
+    @torch.no_grad()
+    def down(self, top: Tensor, image_index: Tensor, records: list, layer: str | int) -> Tensor:
+        """The downward pass from ``layer`` to pixels.
+
+        Args:
+            top (Tensor[S, C, H, W]): the signal at the output of ``layer`` (zero but the selected units).
+            image_index (Tensor[S], int64): which forward image's switches each row uses.
+            records: from ``forward`` on those images.
+
+        Returns:
+            Tensor[S, C_in, H_in, W_in]: the projections in pixel space.
+        """
+        x = top
+        for i in range(self.index(layer), -1, -1):
+            _, module = self.layers[i]
+            size, switches = records[i]
+            if isinstance(module, nn.ReLU):
+                x = torch.relu(x)
+            elif isinstance(module, SwitchMaxPool2d):
+                x = ops.unpool2d_switches(x, switches[image_index], size, validate=False, **module.geometry())
+            elif isinstance(module, nn.Conv2d):
+                x = _transposed_conv(x, module, size)
+        return x
+
+    @torch.no_grad()
+    def select(
+        self, activation: Tensor, channel: int | Sequence[int] | None = None, position: tuple[int, int] | None = None
+    ) -> Tensor:
+        """Which units to project: Tensor[S, 4] of (image, channel, y, x), image-major.
+
+        Args:
+            activation (Tensor[N, C, H, W]): a layer's output.
+            channel: None (each image's strongest channel), a channel, or several channels.
+            position: (y, x) of the unit; default: the strongest activation of the channel.
+        """
+        n, c, h, w = activation.shape
+        if channel is None:
+            if position is not None:
+                raise ValueError("position needs a channel")
+            channels = activation.flatten(2).amax(2).argmax(1)[:, None]  # (N, 1)
+        else:
+            wanted = torch.as_tensor([channel] if isinstance(channel, int) else list(channel), dtype=torch.long)
+            if wanted.numel() == 0 or wanted.min() < 0 or wanted.max() >= c:
+                raise IndexError(f"channel {channel} out of range for a layer with {c} channels")
+            channels = wanted.to(activation.device).expand(n, -1)
+        k = channels.shape[1]
+        images = torch.arange(n, device=activation.device)[:, None].expand(n, k)
+        if position is None:
+            maps = activation[images, channels].flatten(2)  # (N, K, H * W)
+            flat = maps.argmax(2)
+            ys, xs = flat // w, flat % w
+        else:
+            y, x = position
+            if not (0 <= y < h and 0 <= x < w):
+                raise IndexError(f"position {position} out of range for a {h}x{w} map")
+            ys, xs = torch.full_like(channels, y), torch.full_like(channels, x)
+        return torch.stack([images, channels, ys, xs], dim=-1).reshape(-1, 4)
+
+    @torch.no_grad()
+    def project(
+        self,
+        images: Tensor,
+        layer: str | int,
+        channel: int | Sequence[int] | None = None,
+        position: tuple[int, int] | None = None,
+        value: str = "activation",
+    ) -> Tensor:
+        """Projects selected units of ``layer`` to pixel space, all in one batched downward pass.
+
+        Args:
+            images (Tensor[N, C, H, W]): the input images.
+            layer: a layer name (``model.layer_names``) or index.
+            channel: None (each image's strongest channel), one channel, or a sequence of channels.
+            position: (y, x) of the unit; default the strongest activation of the channel.
+            value: "activation" keeps the unit's value as the top signal (the paper); "one" uses 1,
+                which is the gradient-based deconvolution of captum's ``NeuronDeconvolution``.
+
+        Returns:
+            Tensor[N, C, H, W], or Tensor[N, K, C, H, W] when ``channel`` is a sequence of K channels.
+        """
+        activation, records = self.forward(images, layer)
+        selections = self.select(activation, channel, position)
+        projections = self.project_selections(activation, records, layer, selections, value)
+        if channel is not None and not isinstance(channel, int):
+            return projections.view(images.shape[0], -1, *projections.shape[1:])
+        return projections
+
+    @torch.no_grad()
+    def project_selections(
+        self, activation: Tensor, records: list, layer: str | int, selections: Tensor, value: str = "activation"
+    ) -> Tensor:
+        """Projects explicit units (Tensor[S, 4] of image, channel, y, x) of a ``forward`` result."""
+        if value not in ("activation", "one"):
+            raise ValueError(f"value must be 'activation' or 'one', got {value!r}")
+        image, channel, y, x = selections.unbind(1)
+        top = activation.new_zeros((selections.shape[0], *activation.shape[1:]))
+        rows = torch.arange(selections.shape[0], device=activation.device)
+        top[rows, channel, y, x] = activation[image, channel, y, x] if value == "activation" else 1.0
+        return self.down(top, image, records, layer)
+
+
+def _transposed_conv(x: Tensor, conv: nn.Conv2d, input_size: tuple[int, int]) -> Tensor:
+    """conv's transpose with its own filters and no bias, cropped/padded to the conv's input size."""
+    out = F.conv_transpose2d(x, conv.weight, None, conv.stride, conv.padding, 0, conv.groups, conv.dilation)
+    pad_h, pad_w = input_size[0] - out.shape[-2], input_size[1] - out.shape[-1]
+    return F.pad(out, (0, pad_w, 0, pad_h)) if pad_h or pad_w else out
