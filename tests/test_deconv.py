@@ -121,3 +121,31 @@ def test_bad_input():
         deconv.project(images[0], 5)
     with pytest.raises(TypeError, match="features"):
         DeconvNet(nn.Linear(3, 3))
+
+
+def test_receptive_field_arithmetic_on_zfnet():
+    deconv = DeconvNet(ZFNet(width=0.25))
+    # conv1: 7x7 stride 2 padding 1 -> unit (0, 0) sees rows/cols -1..5; pool1 3x3/2 pad 1 on top of it.
+    assert deconv.receptive_field("conv1", 0, 0) == (-1, -1, 6, 6)
+    assert deconv.receptive_field("conv1", 3, 5) == (5, 9, 12, 16)
+    # pool1 (0, 0) covers conv1 rows -1..1, i.e. input rows -3..7.
+    assert deconv.receptive_field("pool1", 0, 0) == (-3, -3, 8, 8)
+    assert deconv.receptive_field("pool1", 0, 0, (224, 224)) == (0, 0, 8, 8)
+    # Sizes grow 7, 11, 27, 43, 75, 107, 139 with jumps 2, 4, 8, 16, 16, 16, 16.
+    top, left, bottom, right = deconv.receptive_field("conv5", 6, 6)
+    assert bottom - top == right - left == 139 and top == 6 * 16 - 59
+
+
+@pytest.mark.parametrize("layer", [1, 4, 9])
+def test_projection_lies_inside_the_receptive_field(layer):
+    chain = _chain()
+    images = torch.randn(4, 3, 33, 35, dtype=torch.float64)
+    deconv = DeconvNet(chain)
+    activation, records = deconv.forward(images, layer)
+    selections = deconv.select(activation)
+    projections = deconv.project_selections(activation, records, layer, selections)
+    for projection, (_, _, y, x) in zip(projections, selections.tolist()):
+        top, left, bottom, right = deconv.receptive_field(layer, y, x, images.shape[-2:])
+        outside = projection.abs().sum(0)
+        outside[top:bottom, left:right] = 0
+        assert outside.max() == 0 and projection[:, top:bottom, left:right].abs().sum() > 0

@@ -79,6 +79,37 @@ class DeconvNet:
             return names.index(layer)
         raise KeyError(f"no layer {layer!r}; layers are {', '.join(names)}")
 
+    def receptive_field(self, layer: str | int, y: int, x: int, image_size: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
+        """The input pixels that unit (y, x) of ``layer`` can see, from the layer arithmetic.
+
+        Each convolution or pool maps output rows [a, b] to input rows
+        [a * stride - padding, b * stride - padding + dilation * (kernel - 1)]; other layers keep
+        positions. The projection of a unit is zero outside this box.
+
+        Args:
+            layer: a layer name or index.
+            y, x: the unit's position in the layer's map.
+            image_size: (H, W) to clip the box to; None keeps it unclipped (it may reach into padding).
+
+        Returns:
+            (top, left, bottom, right), with bottom and right exclusive.
+        """
+        box = [y, x, y, x]  # inclusive
+        for i in range(self.index(layer), -1, -1):
+            module = self.layers[i][1]
+            if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
+                kernel, stride, padding, dilation = (
+                    _pair(getattr(module, name)) for name in ("kernel_size", "stride", "padding", "dilation")
+                )
+                for d in range(2):
+                    box[d] = box[d] * stride[d] - padding[d]
+                    box[d + 2] = box[d + 2] * stride[d] - padding[d] + dilation[d] * (kernel[d] - 1)
+        top, left, bottom, right = box[0], box[1], box[2] + 1, box[3] + 1
+        if image_size is not None:
+            top, left = max(top, 0), max(left, 0)
+            bottom, right = min(bottom, image_size[0]), min(right, image_size[1])
+        return top, left, bottom, right
+
     @torch.no_grad()
     def forward(self, images: Tensor, layer: str | int) -> tuple[Tensor, list]:
         """Runs the chain up to and including ``layer``.
@@ -200,6 +231,10 @@ class DeconvNet:
         rows = torch.arange(selections.shape[0], device=activation.device)
         top[rows, channel, y, x] = activation[image, channel, y, x] if value == "activation" else 1.0
         return self.down(top, image, records, layer)
+
+
+def _pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 def _transposed_conv(x: Tensor, conv: nn.Conv2d, input_size: tuple[int, int]) -> Tensor:
