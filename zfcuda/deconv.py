@@ -118,11 +118,17 @@ class DeconvNet:
             The activation of ``layer`` (Tensor[N, C, H, W]) and, per layer, what the way down
             needs: the input size, and for pools the switches.
         """
+        outputs, records = self.forward_all(images, self.index(layer))
+        return outputs[-1], records
+
+    @torch.no_grad()
+    def forward_all(self, images: Tensor, last: int) -> tuple[list[Tensor], list]:
+        """Every layer's output up to layer index ``last``, and the records ``down`` needs."""
         if images.dim() != 4:
             raise ValueError(f"images must be 4-D (N, C, H, W), got shape {tuple(images.shape)}")
-        records = []
+        outputs, records = [], []
         x = images
-        for _, module in self.layers[: self.index(layer) + 1]:
+        for _, module in self.layers[: last + 1]:
             size = tuple(x.shape[-2:])
             if isinstance(module, SwitchMaxPool2d):
                 x, switches = ops.max_pool2d_switches(x, ceil_mode=module.ceil_mode, **module.geometry())
@@ -130,7 +136,8 @@ class DeconvNet:
             else:
                 x = module(x)
                 records.append((size, None))
-        return x, records
+            outputs.append(x)
+        return outputs, records
 
     @torch.no_grad()
     def down(self, top: Tensor, image_index: Tensor, records: list, layer: str | int) -> Tensor:

@@ -1,0 +1,26 @@
+"""Run by tests/test_topk.py under torchrun: scans a shard of real images and saves the merged top-k."""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+import torch.distributed as dist
+
+from test_topk import real_images, small_chain
+from zfcuda import DeconvNet
+from zfcuda.topk import top_activations
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    if "WORLD_SIZE" in __import__("os").environ:
+        dist.init_process_group("gloo")
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+    images = real_images()
+    ids = torch.arange(len(images))[rank::world]
+    batches = [(images[ids[i : i + 5]], ids[i : i + 5]) for i in range(0, len(ids), 5)]
+    result = top_activations(DeconvNet(small_chain()), batches, ["2", "5"], k=4, progress=False)
+    if rank == 0:
+        torch.save(result, out)
+    if dist.is_initialized():
+        dist.destroy_process_group()
