@@ -71,11 +71,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     import torch
     from torch.utils.data import DataLoader
 
-    from . import pretrained
     from .data import ImageFolder, collate_skipping
     from .train import evaluate
 
-    loaded = pretrained.load(args.model) if args.model else pretrained.load()
+    loaded = _load_model(args.model)
     data = ImageFolder(args.data_dir, classes=loaded.classes, per_class=args.per_class)
     loader = DataLoader(data, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_skipping)
     stats = evaluate(loaded.model, _progress(loader, "evaluating"), loaded.mean, args.crops, torch.device("cpu"))
@@ -91,6 +90,48 @@ def _export(args: argparse.Namespace) -> int:
     metrics = json.loads(args.metrics) if args.metrics else None
     print(f"wrote {pretrained.export(args.checkpoint, args.out, metrics)}")
     return 0
+
+
+def _load_model(path: str | None):
+    from . import pretrained
+
+    return pretrained.load(path) if path else pretrained.load()
+
+
+def _deconv(args: argparse.Namespace) -> int:
+    from .figures import deconv_figure
+
+    print(f"wrote {deconv_figure(_load_model(args.model), args.image, args.layer, args.maps, args.out)}")
+    return 0
+
+
+def _top9(args: argparse.Namespace) -> int:
+    from .data import ImageFolder
+    from .figures import top9_figures
+
+    net = _load_model(args.model)
+    data = ImageFolder(args.data_dir, per_class=args.per_class)
+    for path in top9_figures(net, data, args.layers, args.maps, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _add_figures(commands) -> None:
+    p = commands.add_parser("deconv", help="project an image's strongest feature maps of a layer to pixels")
+    p.set_defaults(run=_deconv)
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--layer", default="conv5", help="conv1 ... conv5 (or 1 ... 5), pool1, ...")
+    p.add_argument("--maps", type=int, default=4, help="how many of the strongest maps to project")
+    p.add_argument("--out", default="deconv.png")
+    p.add_argument("--model", default=None, help="an exported model (default: the one shipped with zfcuda)")
+    p = commands.add_parser("top9", help="Fig. 2: each feature map's 9 strongest activations over a data set, projected")
+    p.set_defaults(run=_top9)
+    p.add_argument("data_dir", metavar="DATA_DIR", help="<class>/<image> folders")
+    p.add_argument("--layers", nargs="+", default=["2", "3", "4", "5"], help="layers (2 means conv2)")
+    p.add_argument("--maps", type=int, default=9, help="feature maps per layer (the strongest)")
+    p.add_argument("--out", default="top9", help="output folder")
+    p.add_argument("--per-class", dest="per_class", type=int, default=None, help="scan the first N images of each class")
+    p.add_argument("--model", default=None, help="an exported model (default: the one shipped with zfcuda)")
 
 
 def _progress(iterable, description: str):
@@ -121,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("info", help="what the compiled extension holds").set_defaults(run=_info)
     _add_train(commands)
     _add_evaluate_and_export(commands)
+    _add_figures(commands)
     return parser
 
 

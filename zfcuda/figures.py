@@ -1,0 +1,93 @@
+"""End-to-end figures on a pretrained ZF-Net: projections of one image, and Fig. 2 top-9 grids over a data set."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torch import Tensor
+
+from .data import CANONICAL_SIZE, CROP_SIZE, ImageFolder, canonical_image, ten_crops
+from .deconv import DeconvNet
+from .pretrained import Pretrained
+from .topk import TopK, top_activations
+from .viz import image_to_rgb, projection_to_rgb, save_projection_figure, top9_grid
+
+
+def layer_name(deconv: DeconvNet, layer: str) -> str:
+    """Accepts "conv5" or the paper's layer number "5" (meaning conv5)."""
+    if layer.isdigit() and f"conv{layer}" in deconv.layer_names:
+        return f"conv{layer}"
+    deconv.index(layer)  # raises a clear KeyError for an unknown name
+    return layer
+
+
+CENTRE = (CANONICAL_SIZE - CROP_SIZE) // 2  # offset of the centre crop in the canonical image
+
+
+def model_input(canonical: Tensor, mean: Tensor) -> Tensor:
+    """The centre 224 crop of canonical uint8 images (Tensor[N, 3, 256, 256]), mean subtracted."""
+    return ten_crops(canonical, mean)[:, 4]
+
+
+def centre_mean(mean: Tensor) -> Tensor:
+    """The part of the mean image (Tensor[3, 256, 256]) under the centre crop."""
+    return mean[:, CENTRE : CENTRE + CROP_SIZE, CENTRE : CENTRE + CROP_SIZE]
+
+
+def deconv_figure(net: Pretrained, image_path: str | Path, layer: str, maps: int, out: str | Path) -> Path:
+    """The image beside the projections of its ``maps`` strongest feature maps of ``layer``."""
+    deconv = DeconvNet(net.model)
+    layer = layer_name(deconv, layer)
+    with Image.open(image_path) as image:
+        x = model_input(canonical_image(image)[None], net.mean)
+    activation, _ = deconv.forward(x, layer)
+    strongest = activation[0].flatten(1).amax(1).argsort(descending=True)[:maps].tolist()
+    projections = deconv.project(x, layer, channel=strongest)[0]
+    panels = [projection_to_rgb(p) for p in projections]
+    titles = [f"{layer} map {c}" for c in strongest]
+    return save_projection_figure(image_to_rgb(x[0], centre_mean(net.mean)), panels, titles, out)
+
+
+def top9_figures(net: Pretrained, data: ImageFolder, layers: Sequence[str], maps: int, out_dir: str | Path,
+                 batch_size: int = 32) -> list[Path]:
+    """Scans ``data`` once, then writes one Fig. 2-style grid per layer for its ``maps`` strongest maps."""
+    deconv = DeconvNet(net.model)
+    names = [layer_name(deconv, layer) for layer in layers]
+
+    def load(ids: Tensor) -> Tensor:
+        return model_input(torch.stack([data[i][0] for i in ids.tolist()]), net.mean)
+
+    batches = ((load(ids), ids) for ids in torch.arange(len(data)).split(batch_size))
+    result = top_activations(deconv, batches, names, k=9)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in names:
+        chosen = result[name].values[:, 0].argsort(descending=True)[:maps].tolist()
+        projections, patches = _top_crops(deconv, result[name], name, chosen, load, net.mean)
+        path = out_dir / f"top9_{name}.png"
+        top9_grid(projections, patches).save(path)
+        paths.append(path)
+    return paths
+
+
+def _top_crops(deconv: DeconvNet, topk: TopK, layer: str, channels: list[int], load, mean: Tensor):
+    projections, patches = [], []
+    for channel in channels:
+        valid = topk.image_ids[channel] >= 0
+        ids, positions = topk.image_ids[channel][valid], topk.positions[channel][valid]
+        images = load(ids)
+        activation, records = deconv.forward(images, layer)
+        selections = torch.stack([torch.arange(len(ids)), torch.full_like(ids, channel), positions[:, 0], positions[:, 1]], 1)
+        projected = deconv.project_selections(activation, records, layer, selections)
+        row_p, row_i = [], []
+        for i, (y, x) in enumerate(positions.tolist()):
+            top, left, bottom, right = deconv.receptive_field(layer, y, x, images.shape[-2:])
+            row_p.append(projection_to_rgb(projected[i, :, top:bottom, left:right]))
+            row_i.append(image_to_rgb(images[i, :, top:bottom, left:right], centre_mean(mean)[:, top:bottom, left:right]))
+        projections.append(row_p)
+        patches.append(row_i)
+    return projections, patches
