@@ -1,0 +1,104 @@
+"""How fast are deconvnet projections and the dataset-wide top-9 scan?
+
+- Projections per second for all maps of one layer of one image: our batched pass, our
+  one-at-a-time pass, and captum's NeuronDeconvolution (one unit per call, forward included),
+  on ZF-Net and a VGG16-shaped net.
+- Top-9 scan images/s against plain inference of the same feature chain on the same images.
+
+    python benchmarks/bench_deconv.py [--device cpu|cuda] [--maps 256] [--captum-units 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from cnn_shapes import vgg16  # noqa: E402
+from common import keep_freed_memory, median_seconds, write_results  # noqa: E402
+
+from zfcuda import DeconvNet  # noqa: E402
+from zfcuda.models import ZFNet  # noqa: E402
+from zfcuda.topk import top_activations  # noqa: E402
+
+
+def bench_projections(name, model, layer, size, maps, captum_units, device, repeats) -> dict:
+    deconv = DeconvNet(model)
+    image = torch.randn(1, 3, size, size, device=device)
+    activation, _ = deconv.forward(image, layer)
+    channels = list(range(min(maps, activation.shape[1])))
+    batched_s = median_seconds(lambda: deconv.project(image, layer, channel=channels), device, repeats)
+    single = channels[: max(1, len(channels) // 8)]
+    single_s = median_seconds(lambda: [deconv.project(image, layer, channel=c) for c in single], device, 1, warmup=1) / len(single)
+    result = {"model": name, "layer": layer, "maps": len(channels), "projections_per_s": {
+        "ours_batched": len(channels) / batched_s, "ours_one_at_a_time": 1 / single_s}}
+    try:
+        from captum.attr import NeuronDeconvolution
+
+        module = dict(deconv.layers)[str(layer)]
+        attribution = NeuronDeconvolution(model, module)
+        x = image.clone().requires_grad_(True)
+        units = channels[:captum_units]
+        start = time.perf_counter()
+        for c in units:
+            attribution.attribute(x, neuron_selector=(c, activation.shape[2] // 2, activation.shape[3] // 2))
+        result["projections_per_s"]["captum"] = len(units) / (time.perf_counter() - start)
+        result["speedup_batched_vs_captum"] = result["projections_per_s"]["ours_batched"] / result["projections_per_s"]["captum"]
+    except ImportError:
+        result["projections_per_s"]["captum"] = None
+    return result
+
+
+def bench_scan(device, images: int, batch: int, repeats: int) -> dict:
+    model = ZFNet(10, width=0.25).eval().to(device)
+    deconv = DeconvNet(model)
+    data = torch.randn(images, 3, 224, 224, device=device)
+    batches = [(data[i : i + batch], torch.arange(i, min(i + batch, images))) for i in range(0, images, batch)]
+    layers = ["conv2", "conv3", "conv4", "conv5"]
+
+    def inference():
+        with torch.no_grad():
+            for x, _ in batches:
+                model.conv_layers(x)
+
+    scan_s = median_seconds(lambda: top_activations(deconv, batches, layers, k=9, progress=False), device, repeats)
+    infer_s = median_seconds(inference, device, repeats)
+    return {"images": images, "layers": layers, "scan_images_per_s": images / scan_s,
+            "inference_images_per_s": images / infer_s, "scan_over_inference": infer_s / scan_s}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--maps", type=int, default=256)
+    parser.add_argument("--captum-units", type=int, default=8)
+    parser.add_argument("--scan-images", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == "cpu":
+        keep_freed_memory()
+    torch.manual_seed(0)
+    cases = [
+        bench_projections("ZF-Net", ZFNet(1000).eval().to(device), "conv5", 224, args.maps, args.captum_units, device, args.repeats),
+        bench_projections("VGG16-shaped", vgg16().eval().to(device), "28", 224, args.maps, args.captum_units, device, args.repeats),
+    ]
+    for case in cases:
+        p = case["projections_per_s"]
+        captum = f"{p['captum']:.1f}" if p["captum"] else "n/a"
+        print(f"{case['model']:>13} {case['layer']}: batched {p['ours_batched']:.1f}/s, one at a time {p['ours_one_at_a_time']:.1f}/s, captum {captum}/s")
+    scan = bench_scan(device, args.scan_images, 32, args.repeats)
+    print(f"top-9 scan of conv2-5 (ZF-Net width 0.25): {scan['scan_images_per_s']:.1f} img/s vs inference "
+          f"{scan['inference_images_per_s']:.1f} img/s ({scan['scan_over_inference']:.2f}x)")
+    payload = {"projections": cases, "scan": scan}
+    print(f"wrote {write_results('deconv', device, payload)}")
+    return payload
+
+
+if __name__ == "__main__":
+    main()
