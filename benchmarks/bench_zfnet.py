@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--width", type=float, default=0.25)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of (ours, torch)")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     if device.type == "cpu":
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> dict:
     models = {"zfcuda pools": ours, "nn.MaxPool2d": zfcuda.convert(ours, switches=False)}
     x = torch.randn(args.batch, 3, 224, 224, device=device)
     labels = torch.randint(0, 10, (args.batch,), device=device)
-    results = {}
+    runs = {}
     for name, model in models.items():
         optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 
@@ -50,13 +51,22 @@ def main(argv: list[str] | None = None) -> dict:
             F.cross_entropy(model(x), labels).backward()
             optimizer.step()
 
-        forward_s = median_seconds(infer, device, args.repeats)
-        train_s = median_seconds(step, device, args.repeats)
-        results[name] = {"forward_images_per_s": args.batch / forward_s, "train_images_per_s": args.batch / train_s}
+        runs[name] = {"forward": infer, "train": step}
+        infer(), step()  # warm both models (and the allocator) before any timing
+    # Interleaved rounds, so drift of the machine affects both models alike.
+    times = {name: {"forward": [], "train": []} for name in runs}
+    for _ in range(args.rounds):
+        for name, fns in runs.items():
+            for kind, fn in fns.items():
+                times[name][kind].append(median_seconds(fn, device, args.repeats, warmup=0))
+    results = {}
+    for name, t in times.items():
+        results[name] = {f"{kind}_images_per_s": args.batch / sorted(v)[len(v) // 2] for kind, v in t.items()}
         print(f"{name:>14}: forward {results[name]['forward_images_per_s']:7.1f} img/s, train {results[name]['train_images_per_s']:7.1f} img/s")
     ratio = {k: results["zfcuda pools"][k] / results["nn.MaxPool2d"][k] for k in results["zfcuda pools"]}
     print(f"ours / torch: forward {ratio['forward_images_per_s']:.2f}x, train {ratio['train_images_per_s']:.2f}x")
-    payload = {"width": args.width, "batch": args.batch, "repeats": args.repeats, "results": results, "ours_over_torch": ratio}
+    payload = {"width": args.width, "batch": args.batch, "repeats": args.repeats, "rounds": args.rounds,
+               "results": results, "ours_over_torch": ratio}
     print(f"wrote {write_results('zfnet', device, payload)}")
     return payload
 
