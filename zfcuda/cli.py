@@ -71,13 +71,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     import torch
     from torch.utils.data import DataLoader
 
-    from .data import ImageFolder, collate_skipping
+    from .data import ImageFolder, collate_skipping, progress
     from .train import evaluate
 
     loaded = _load_model(args.model)
     data = ImageFolder(args.data_dir, classes=loaded.classes, per_class=args.per_class)
     loader = DataLoader(data, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_skipping)
-    stats = evaluate(loaded.model, _progress(loader, "evaluating"), loaded.mean, args.crops, torch.device("cpu"))
+    stats = evaluate(loaded.model, progress(loader, "evaluating"), loaded.mean, args.crops, torch.device("cpu"))
     print(json.dumps({"crops": args.crops, **stats}))
     return 0
 
@@ -132,12 +132,6 @@ def _add_figures(commands) -> None:
     p.add_argument("--out", default="top9", help="output folder")
     p.add_argument("--per-class", dest="per_class", type=int, default=None, help="scan the first N images of each class")
     p.add_argument("--model", default=None, help="an exported model (default: the one shipped with zfcuda)")
-
-
-def _progress(iterable, description: str):
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, desc=description)
 
 
 def _add_evaluate_and_export(commands) -> None:

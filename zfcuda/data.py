@@ -108,7 +108,7 @@ def mean_image(dataset: ImageFolder, cache_dir: str | Path | None = None, batch_
     total = torch.zeros(3, CANONICAL_SIZE, CANONICAL_SIZE, dtype=torch.float64)
     count = 0
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate_skipping)
-    for images, _, _, _ in _progress(loader, "mean image"):
+    for images, _, _, _ in progress(loader, "mean image", leave=False):
         total += images.double().sum(0)
         count += images.shape[0]
     if count == 0:
@@ -120,10 +120,11 @@ def mean_image(dataset: ImageFolder, cache_dir: str | Path | None = None, batch_
     return mean
 
 
-def _progress(iterable, description: str):
+def progress(iterable, description: str, show: bool = True, leave: bool = True):
+    """A tqdm progress bar over ``iterable`` (hidden when ``show`` is False, e.g. on ranks other than 0)."""
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, desc=description, leave=False)
+    return tqdm(iterable, desc=description, disable=not show, leave=leave, dynamic_ncols=True)
 
 
 def crop_offsets(indices: Tensor, seed: int, epoch: int, size: int = CANONICAL_SIZE, crop: int = CROP_SIZE) -> Tensor:

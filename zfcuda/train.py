@@ -20,7 +20,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
 from . import distributed
-from .data import ImageFolder, collate_skipping, crop_offsets, mean_image, ten_crops, train_crops
+from .data import ImageFolder, collate_skipping, crop_offsets, mean_image, progress, ten_crops, train_crops
 from .models import ZFNet, renormalize_filters
 
 CHECKPOINT = "checkpoint.pt"
@@ -151,7 +151,7 @@ class Trainer:
         loader = self._loader(self.train_set, epoch, train=True)
         totals = torch.zeros(4, dtype=torch.float64)  # loss sum, correct, images, skipped
         start = time.perf_counter()
-        bar = _bar(loader, f"epoch {epoch + 1}/{self.config.epochs}", self.ctx.is_main)
+        bar = progress(loader, f"epoch {epoch + 1}/{self.config.epochs}", self.ctx.is_main)
         for images, labels, indices, skipped in bar:
             totals[3] += skipped
             if images.shape[0] == 0:
@@ -219,12 +219,6 @@ class Trainer:
         self.start_epoch = state["epochs_done"]
         self.history = state["history"]
         torch.set_rng_state(state["rng"])
-
-
-def _bar(iterable, description: str, show: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, desc=description, disable=not show, dynamic_ncols=True)
 
 
 def train(config: TrainConfig) -> list[dict]:
