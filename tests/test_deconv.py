@@ -50,10 +50,13 @@ def _slow_projection(chain: nn.Sequential, image: torch.Tensor, upto: int, unit:
     return top[0]
 
 
+# 34 x 36: the stride-2 convolution's last window ends before the input's last row and column,
+# which the transposed convolution must still reach (output_padding, not zero padding).
+@pytest.mark.parametrize("size", [(33, 35), (34, 36)])
 @pytest.mark.parametrize("layer", [1, 4, 5, 9])
-def test_project_equals_slow_reference(layer):
+def test_project_equals_slow_reference(layer, size):
     chain = _chain()
-    images = torch.randn(3, 3, 33, 35, dtype=torch.float64)
+    images = torch.randn(3, 3, *size, dtype=torch.float64)
     deconv = DeconvNet(chain)
     projections = deconv.project(images, layer)
     activation, _ = deconv.forward(images, layer)
@@ -75,6 +78,41 @@ def test_project_equals_captum_neuron_deconvolution():
             ours = deconv.project(images.detach(), layer, channel=channel, position=(2, 3), value="one")
             theirs = captum_attr.NeuronDeconvolution(chain, chain[layer]).attribute(images, neuron_selector=(channel, 2, 3))
             torch.testing.assert_close(ours, theirs)
+
+
+def _every_unit(activation: torch.Tensor, step: int = 1) -> torch.Tensor:
+    n, c, h, w = activation.shape
+    grid = torch.meshgrid(torch.arange(n), torch.arange(c), torch.arange(0, h, step), torch.arange(0, w, step), indexing="ij")
+    return torch.stack([g.flatten() for g in grid], dim=1)
+
+
+@pytest.mark.parametrize("size", [(33, 35), (34, 36), (40, 29)])
+@pytest.mark.parametrize("layer", [0, 2, 4, 6, 9])
+def test_receptive_field_crops_equal_the_full_pass(layer, size):
+    # Every unit, the borders included: crops reaching into padding, ceil-less pools, odd sizes.
+    chain = _chain()
+    deconv = DeconvNet(chain)
+    images = torch.randn(2, 3, *size, dtype=torch.float64)
+    activation, records = deconv.forward(images, layer)
+    selections = _every_unit(activation)
+    cropped = deconv.project_selections(activation, records, layer, selections, crop=True, chunk=50)
+    full = deconv.project_selections(activation, records, layer, selections, crop=False)
+    torch.testing.assert_close(cropped, full, rtol=1e-10, atol=1e-14)
+    assert cropped.abs().sum() > 0
+
+
+@pytest.mark.parametrize("make, size, layer", [(ZFNet, 224, "conv5"), (ZFNet, 197, "pool2"), (alexnet, 131, "10"), (vgg16, 72, "21")])
+def test_receptive_field_crops_on_real_architectures(make, size, layer):
+    torch.manual_seed(0)
+    model = (make(width=0.1) if make is ZFNet else make()).double().eval()
+    deconv = DeconvNet(model)
+    images = torch.randn(1, 3, size, size, dtype=torch.float64)
+    activation, records = deconv.forward(images, layer)
+    selections = _every_unit(activation[:, :3], step=2)
+    cropped = deconv.project_selections(activation, records, layer, selections, crop=True)
+    full = deconv.project_selections(activation, records, layer, selections, crop=False)
+    scale = full.abs().flatten(1).amax(1).clamp_min(1e-300)[:, None, None, None]
+    torch.testing.assert_close(cropped / scale, full / scale, rtol=0, atol=1e-10)
 
 
 def test_batched_equals_one_at_a_time():

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import ops
+from .deconv_crop import crop_down
 from .models import ZFNet
 from .nn import SwitchMaxPool2d
 
@@ -205,6 +206,7 @@ class DeconvNet:
         channel: int | Sequence[int] | None = None,
         position: tuple[int, int] | None = None,
         value: str = "activation",
+        crop: bool = True,
     ) -> Tensor:
         """Projects selected units of ``layer`` to pixel space, all in one batched downward pass.
 
@@ -215,29 +217,63 @@ class DeconvNet:
             position: (y, x) of the unit; default the strongest activation of the channel.
             value: "activation" keeps the unit's value as the top signal (the paper); "one" uses 1,
                 which is the gradient-based deconvolution of captum's ``NeuronDeconvolution``.
+            crop: go down on receptive-field crops (same result, faster; see ``deconv_crop``).
 
         Returns:
             Tensor[N, C, H, W], or Tensor[N, K, C, H, W] when ``channel`` is a sequence of K channels.
         """
         activation, records = self.forward(images, layer)
         selections = self.select(activation, channel, position)
-        projections = self.project_selections(activation, records, layer, selections, value)
+        projections = self.project_selections(activation, records, layer, selections, value, crop)
         if channel is not None and not isinstance(channel, int):
             return projections.view(images.shape[0], -1, *projections.shape[1:])
         return projections
 
     @torch.no_grad()
     def project_selections(
-        self, activation: Tensor, records: list, layer: str | int, selections: Tensor, value: str = "activation"
+        self,
+        activation: Tensor,
+        records: list,
+        layer: str | int,
+        selections: Tensor,
+        value: str = "activation",
+        crop: bool = True,
+        chunk: int = 64,
     ) -> Tensor:
-        """Projects explicit units (Tensor[S, 4] of image, channel, y, x) of a ``forward`` result."""
+        """Projects explicit units (Tensor[S, 4] of image, channel, y, x) of a ``forward`` result.
+
+        Args:
+            activation, records: from ``forward``.
+            layer: the layer ``activation`` belongs to.
+            selections (Tensor[S, 4], int64): (image, channel, y, x) of each unit.
+            value: "activation" or "one" (see ``project``).
+            crop: compute each layer of the way down only on the unit's receptive field (the
+                result is the same; it is faster wherever receptive fields are smaller than maps).
+            chunk: units going down together, which bounds memory.
+
+        Returns:
+            Tensor[S, C_in, H_in, W_in]: the projections in pixel space.
+        """
         if value not in ("activation", "one"):
             raise ValueError(f"value must be 'activation' or 'one', got {value!r}")
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        last = self.index(layer)
+        parts = [self._project_chunk(activation, records, last, part, value, crop) for part in selections.split(chunk)]
+        return torch.cat(parts) if parts else activation.new_zeros((0, *records[0][0]))
+
+    def _project_chunk(self, activation: Tensor, records: list, last: int, selections: Tensor, value: str, crop: bool) -> Tensor:
         image, channel, y, x = selections.unbind(1)
-        top = activation.new_zeros((selections.shape[0], *activation.shape[1:]))
         rows = torch.arange(selections.shape[0], device=activation.device)
-        top[rows, channel, y, x] = activation[image, channel, y, x] if value == "activation" else 1.0
-        return self.down(top, image, records, layer)
+        signal = activation[image, channel, y, x] if value == "activation" else 1.0
+        if not crop:
+            top = activation.new_zeros((selections.shape[0], *activation.shape[1:]))
+            top[rows, channel, y, x] = signal
+            return self.down(top, image, records, last)
+        top = activation.new_zeros((selections.shape[0], activation.shape[1], 1, 1))
+        top[rows, channel, 0, 0] = signal
+        maps, stop = crop_down(self.layers, records, last, top, activation.shape[2:], image, selections[:, 2:])
+        return self.down(maps, image, records, stop - 1) if stop > 0 else maps
 
 
 def _pair(value) -> tuple[int, int]:
@@ -245,7 +281,13 @@ def _pair(value) -> tuple[int, int]:
 
 
 def _transposed_conv(x: Tensor, conv: nn.Conv2d, input_size: tuple[int, int]) -> Tensor:
-    """conv's transpose with its own filters and no bias, cropped/padded to the conv's input size."""
-    out = F.conv_transpose2d(x, conv.weight, None, conv.stride, conv.padding, 0, conv.groups, conv.dilation)
-    pad_h, pad_w = input_size[0] - out.shape[-2], input_size[1] - out.shape[-1]
-    return F.pad(out, (0, pad_w, 0, pad_h)) if pad_h or pad_w else out
+    """conv's transpose with its own filters and no bias, at the conv's input size.
+
+    When stride does not divide the input evenly, the convolution's last windows still read the
+    input's last rows and columns; ``output_padding`` keeps them (zero-padding would lose them).
+    """
+    extra = [
+        input_size[d] - ((x.shape[2 + d] - 1) * conv.stride[d] - 2 * conv.padding[d] + conv.dilation[d] * (conv.kernel_size[d] - 1) + 1)
+        for d in range(2)
+    ]
+    return F.conv_transpose2d(x, conv.weight, None, conv.stride, conv.padding, extra, conv.groups, conv.dilation)

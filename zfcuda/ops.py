@@ -130,6 +130,24 @@ def occlusion_batch(image: Tensor, positions: Tensor, patch_size: IntPair, fill:
     return _ops.occlusion_batch(image, positions, pair(patch_size, "patch_size"), fill)
 
 
+def conv_transpose2d_skip_zeros(input: Tensor, weight: Tensor, stride: IntPair = 1, dilation: IntPair = 1) -> Tensor:
+    """``F.conv_transpose2d(input, weight, None, stride, padding=0, dilation=dilation)`` on the CPU,
+    scattering only the non-zero elements of ``input``.
+
+    Fast when most inputs are zero, as in the deconvnet (after unpooling and ReLU). The sum is the
+    dense one's up to float rounding, except that zero inputs are skipped even where a weight is
+    inf or NaN (the dense product would give NaN there). CPU only: on a GPU use the dense cuDNN one.
+
+    Args:
+        input (Tensor[N, C_in, H, W]): float32 or float64, any strides (channels_last is fastest).
+        weight (Tensor[C_in, C_out, kH, kW]): the filters, as ``nn.Conv2d(C_out, C_in, ...).weight``.
+
+    Returns:
+        Tensor[N, C_out, (H - 1) * stride + dilation * (kH - 1) + 1, ...], channels_last in memory.
+    """
+    return _ops.conv_transpose2d_skip_zeros(input, weight, pair(stride, "stride"), pair(dilation, "dilation"))
+
+
 def switches_to_indices(
     switches: Tensor,
     input_size: IntPair,
@@ -189,6 +207,13 @@ def _gather2d_switches_fake(input, switches, kernel_size, stride, padding, dilat
 @torch.library.register_fake("zfcuda::occlusion_batch")
 def _occlusion_batch_fake(image, positions, patch_size, fill):
     return image.new_empty((positions.shape[0], *image.shape))
+
+
+@torch.library.register_fake("zfcuda::conv_transpose2d_skip_zeros")
+def _conv_transpose2d_skip_zeros_fake(input, weight, stride, dilation):
+    size = [(input.shape[2 + d] - 1) * stride[d] + dilation[d] * (weight.shape[2 + d] - 1) + 1 for d in range(2)]
+    shape = (input.shape[0], weight.shape[1], *size)
+    return torch.empty(shape, dtype=input.dtype, device=input.device, memory_format=torch.channels_last)
 
 
 def _setup_pool(ctx, inputs, output):

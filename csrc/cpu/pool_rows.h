@@ -13,14 +13,8 @@
 #include <vector>
 
 #include "../kernels/max_pool2d_switches.h"
+#include "clones.h"
 
-// The vectorised inner loops are compiled twice, for AVX2 and for the x86-64 baseline (SSE2), and
-// the loader picks one for the running CPU (GCC function multiversioning).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ZF_CPU_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ZF_CPU_CLONES
-#endif
 
 namespace zfcuda::cpu {
 
