@@ -101,14 +101,14 @@ def test_receptive_field_crops_equal_the_full_pass(layer, size):
     assert cropped.abs().sum() > 0
 
 
-@pytest.mark.parametrize("make, size, layer", [(ZFNet, 224, "conv5"), (ZFNet, 197, "pool2"), (alexnet, 131, "10"), (vgg16, 72, "21")])
+@pytest.mark.parametrize("make, size, layer", [(ZFNet, 224, "conv5"), (ZFNet, 197, "pool2"), (alexnet, 131, "10"), (vgg16, 56, "21")])
 def test_receptive_field_crops_on_real_architectures(make, size, layer):
     torch.manual_seed(0)
     model = (make(width=0.1) if make is ZFNet else make()).double().eval()
     deconv = DeconvNet(model)
     images = torch.randn(1, 3, size, size, dtype=torch.float64)
     activation, records = deconv.forward(images, layer)
-    selections = _every_unit(activation[:, :3], step=2)
+    selections = _every_unit(activation[:, :2], step=3)
     cropped = deconv.project_selections(activation, records, layer, selections, crop=True)
     full = deconv.project_selections(activation, records, layer, selections, crop=False)
     scale = full.abs().flatten(1).amax(1).clamp_min(1e-300)[:, None, None, None]

@@ -41,9 +41,26 @@ def _photos(root, count=6):
 def test_deconv_command_writes_a_figure(tmp_path, exported):
     _photos(tmp_path / "data")
     out = tmp_path / "fig.png"
-    assert main(["deconv", str(tmp_path / "data" / "a" / "0.png"), "--layer", "3", "--maps", "3", "--out", str(out), "--model", str(exported)]) == 0
+    image = str(tmp_path / "data" / "a" / "0.png")
+    assert main(["deconv", image, "--layer", "3", "--maps", "3", "--out", str(out), "--model", str(exported), "--no-overlay"]) == 0
     figure = Image.open(out)
     assert figure.size[0] > 3 * figure.size[1]  # input and three projections side by side
+    assert main(["deconv", image, "--layer", "3", "--maps", "3", "--out", str(out), "--model", str(exported)]) == 0
+    with_overlays = Image.open(out)
+    assert with_overlays.size[0] == figure.size[0] and with_overlays.size[1] > 1.8 * figure.size[1]  # a second row
+
+
+def test_projection_overlay_shows_the_image_where_the_projection_is_zero():
+    image = np.full((6, 6, 3), 200, dtype=np.uint8)
+    image[:, :, 0] = 40
+    projection = torch.zeros(3, 6, 6)
+    projection[:, 2, 3] = torch.tensor([1.0, -1.0, 0.5])
+    overlay = viz.projection_overlay(image, projection)
+    assert overlay.shape == image.shape and overlay.dtype == np.uint8
+    grey = image.astype(float).mean(2) * 0.6 + 51
+    assert np.allclose(overlay[0, 0], grey[0, 0], atol=1)  # faded grey image, colours gone
+    strong = viz.projection_to_rgb(projection)[2, 3].astype(float)
+    assert np.allclose(overlay[2, 3], 0.85 * strong + 0.15 * grey[2, 3], atol=1)
 
 
 def test_top9_command_writes_one_grid_per_layer(tmp_path, exported):
@@ -53,6 +70,31 @@ def test_top9_command_writes_one_grid_per_layer(tmp_path, exported):
         grid = Image.open(tmp_path / "grids" / f"top9_{name}.png")
         assert grid.size[1] > grid.size[0]  # three rows of 3x3 pairs
         assert np.asarray(grid).std() > 10  # not blank
+
+
+def _grids(folder):
+    return {name: np.asarray(Image.open(folder / f"top9_{name}.png")) for name in ("conv2", "conv5")}
+
+
+def test_top9_command_under_torchrun_and_resumed_equals_one_process(tmp_path, exported):
+    import subprocess
+    import sys
+
+    data = _photos(tmp_path / "data", count=12)
+    common = ["--layers", "2", "5", "--maps", "3", "--model", str(exported), "--batch-size", "2", "--device", "cpu"]
+    assert main(["top9", str(data), "--out", str(tmp_path / "one"), *common]) == 0
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29531",
+               "-m", "zfcuda", "top9", str(data), "--out", str(tmp_path / "two"), *common]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    one, two = _grids(tmp_path / "one"), _grids(tmp_path / "two")
+    assert all(np.array_equal(one[name], two[name]) for name in one)
+    # A finished scan's checkpoint resumes to the same figures without rescanning.
+    checkpoint = tmp_path / "scan.pt"
+    assert main(["top9", str(data), "--out", str(tmp_path / "first"), "--checkpoint", str(checkpoint), *common]) == 0
+    assert main(["top9", str(data), "--out", str(tmp_path / "resumed"), "--checkpoint", str(checkpoint), "--resume", *common]) == 0
+    resumed = _grids(tmp_path / "resumed")
+    assert all(np.array_equal(one[name], resumed[name]) for name in one)
 
 
 def test_projection_display_normalisation():

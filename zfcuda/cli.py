@@ -101,7 +101,8 @@ def _load_model(path: str | None):
 def _deconv(args: argparse.Namespace) -> int:
     from .figures import deconv_figure
 
-    print(f"wrote {deconv_figure(_load_model(args.model), args.image, args.layer, args.maps, args.out)}")
+    path = deconv_figure(_load_model(args.model), args.image, args.layer, args.maps, args.out, overlay=not args.no_overlay)
+    print(f"wrote {path}")
     return 0
 
 
@@ -111,7 +112,14 @@ def _top9(args: argparse.Namespace) -> int:
 
     net = _load_model(args.model)
     data = ImageFolder(args.data_dir, per_class=args.per_class)
-    for path in top9_figures(net, data, args.layers, args.maps, args.out):
+    from .distributed import teardown
+
+    try:
+        paths = top9_figures(net, data, args.layers, args.maps, args.out, batch_size=args.batch_size, device=args.device,
+                             checkpoint=args.checkpoint, resume=args.resume)
+    finally:
+        teardown()
+    for path in paths:
         print(f"wrote {path}")
     return 0
 
@@ -123,6 +131,7 @@ def _add_figures(commands) -> None:
     p.add_argument("--layer", default="conv5", help="conv1 ... conv5 (or 1 ... 5), pool1, ...")
     p.add_argument("--maps", type=int, default=4, help="how many of the strongest maps to project")
     p.add_argument("--out", default="deconv.png")
+    p.add_argument("--no-overlay", dest="no_overlay", action="store_true", help="leave out the row of projections over the image")
     p.add_argument("--model", default=None, help="an exported model (default: the one shipped with zfcuda)")
     p = commands.add_parser("top9", help="Fig. 2: each feature map's 9 strongest activations over a data set, projected")
     p.set_defaults(run=_top9)
@@ -132,6 +141,10 @@ def _add_figures(commands) -> None:
     p.add_argument("--out", default="top9", help="output folder")
     p.add_argument("--per-class", dest="per_class", type=int, default=None, help="scan the first N images of each class")
     p.add_argument("--model", default=None, help="an exported model (default: the one shipped with zfcuda)")
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=32)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (under torchrun: each rank its local GPU)")
+    p.add_argument("--checkpoint", default=None, help="keep the partial scan here, to resume after a stop")
+    p.add_argument("--resume", action="store_true", help="continue the scan from --checkpoint")
 
 
 def _add_evaluate_and_export(commands) -> None:

@@ -12,8 +12,8 @@ from torch import Tensor
 from .data import CANONICAL_SIZE, CROP_SIZE, ImageFolder, canonical_image, ten_crops
 from .deconv import DeconvNet
 from .pretrained import Pretrained
-from .topk import TopK, top_activations
-from .viz import image_to_rgb, projection_to_rgb, save_projection_figure, top9_grid
+from .topk import TopK, load_state, top_activations
+from .viz import image_to_rgb, projection_overlay, projection_to_rgb, save_projection_figure, top9_grid
 
 
 def layer_name(deconv: DeconvNet, layer: str) -> str:
@@ -37,8 +37,9 @@ def centre_mean(mean: Tensor) -> Tensor:
     return mean[:, CENTRE : CENTRE + CROP_SIZE, CENTRE : CENTRE + CROP_SIZE]
 
 
-def deconv_figure(net: Pretrained, image_path: str | Path, layer: str, maps: int, out: str | Path) -> Path:
-    """The image beside the projections of its ``maps`` strongest feature maps of ``layer``."""
+def deconv_figure(net: Pretrained, image_path: str | Path, layer: str, maps: int, out: str | Path, overlay: bool = True) -> Path:
+    """The image beside the projections of its ``maps`` strongest feature maps of ``layer``, and
+    (``overlay``) a second row with each projection over the image."""
     deconv = DeconvNet(net.model)
     layer = layer_name(deconv, layer)
     with Image.open(image_path) as image:
@@ -48,26 +49,51 @@ def deconv_figure(net: Pretrained, image_path: str | Path, layer: str, maps: int
     projections = deconv.project(x, layer, channel=strongest)[0]
     panels = [projection_to_rgb(p) for p in projections]
     titles = [f"{layer} map {c}" for c in strongest]
-    return save_projection_figure(image_to_rgb(x[0], centre_mean(net.mean)), panels, titles, out)
+    picture = image_to_rgb(x[0], centre_mean(net.mean))
+    overlays = [projection_overlay(picture, p) for p in projections] if overlay else None
+    return save_projection_figure(picture, panels, titles, out, overlays)
 
 
 def top9_figures(net: Pretrained, data: ImageFolder, layers: Sequence[str], maps: int, out_dir: str | Path,
-                 batch_size: int = 32) -> list[Path]:
-    """Scans ``data`` once, then writes one Fig. 2-style grid per layer for its ``maps`` strongest maps."""
-    deconv = DeconvNet(net.model)
+                 batch_size: int = 32, device: str = "auto", checkpoint: str | Path | None = None,
+                 resume: bool = False) -> list[Path]:
+    """Scans ``data`` once, then writes one Fig. 2-style grid per layer for its ``maps`` strongest maps.
+
+    Under torchrun each rank scans every world_size-th batch; the top-k are merged across ranks
+    and rank 0 projects and writes the figures (the other ranks return an empty list).
+
+    Args:
+        checkpoint: keep the partial scan here (per rank under torchrun) so a stopped run can resume.
+        resume: continue from ``checkpoint`` instead of starting over.
+    """
+    from . import distributed
+
+    context = distributed.setup(device)
+    model = net.model.to(context.device)
+    mean = net.mean.to(context.device)
+    deconv = DeconvNet(model)
     names = [layer_name(deconv, layer) for layer in layers]
 
     def load(ids: Tensor) -> Tensor:
-        return model_input(torch.stack([data[i][0] for i in ids.tolist()]), net.mean)
+        return model_input(torch.stack([data[i][0] for i in ids.tolist()]).to(context.device), mean)
 
-    batches = ((load(ids), ids) for ids in torch.arange(len(data)).split(batch_size))
-    result = top_activations(deconv, batches, names, k=9)
+    shards = torch.arange(len(data)).split(batch_size)[context.rank :: context.world_size]
+    batches = ((load(ids), ids) for ids in shards)
+    state = None
+    if resume:
+        if checkpoint is None:
+            raise ValueError("resume needs a checkpoint path")
+        path = Path(f"{checkpoint}.rank{context.rank}" if context.world_size > 1 else checkpoint)
+        state = load_state(path) if path.exists() else None
+    result = top_activations(deconv, batches, names, k=9, state=state, checkpoint=checkpoint)
+    if not context.is_main:
+        return []
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in names:
         chosen = result[name].values[:, 0].argsort(descending=True)[:maps].tolist()
-        projections, patches = _top_crops(deconv, result[name], name, chosen, load, net.mean)
+        projections, patches = _top_crops(deconv, result[name], name, chosen, load, mean)
         path = out_dir / f"top9_{name}.png"
         top9_grid(projections, patches).save(path)
         paths.append(path)

@@ -16,6 +16,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
+from .data import progress as progress_bar
 from .deconv import DeconvNet
 
 
@@ -95,11 +96,7 @@ def top_activations(
     names = [deconv.layer_names[i] for i in indices]
     result: dict[str, TopK] = dict(state["topk"]) if state else {}
     done = state["batches"] if state else 0
-    iterator = batches
-    if progress and (not dist.is_initialized() or dist.get_rank() == 0):
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(batches, desc="top-k scan")
+    iterator = progress_bar(batches, "top-k scan", show=progress and (not dist.is_initialized() or dist.get_rank() == 0))
     seen = 0
     for images, image_ids in iterator:
         seen += 1

@@ -27,19 +27,37 @@ def image_to_rgb(image: Tensor, mean: Tensor | None = None) -> np.ndarray:
     return (x.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
 
 
-def save_projection_figure(image: np.ndarray, projections: Sequence[np.ndarray], titles: Sequence[str], path: str | Path) -> Path:
-    """The input beside its projections, titled, as one PNG."""
+def projection_overlay(image: np.ndarray, projection: Tensor, strength: float = 0.85) -> np.ndarray:
+    """A projection (Tensor[3, H, W]) over its image (HxWx3 uint8): where the projection is weak
+    the image shows in faded grey, where it is strong its own colours show through.
+
+    The weight of each pixel is its projection magnitude (summed over channels) relative to
+    the largest, so the overlay shows both what the unit responds to and where it lies.
+    """
+    magnitude = projection.detach().float().cpu().abs().sum(0)
+    weight = (magnitude / magnitude.max().clamp_min(1e-12)).sqrt().numpy()[..., None] * strength
+    grey = image.astype(np.float32).mean(axis=2, keepdims=True) * 0.6 + 255 * 0.4 * 0.5
+    blended = (1 - weight) * grey + weight * projection_to_rgb(projection).astype(np.float32)
+    return blended.clip(0, 255).round().astype(np.uint8)
+
+
+def save_projection_figure(image: np.ndarray, projections: Sequence[np.ndarray], titles: Sequence[str], path: str | Path,
+                           overlays: Sequence[np.ndarray] | None = None) -> Path:
+    """The input beside its projections, titled, as one PNG; with ``overlays``, a second row
+    shows each projection over the image."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [image, *projections]
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.9))
-    for ax, panel, title in zip(np.atleast_1d(axes), panels, ["input", *titles]):
-        ax.imshow(panel)
-        ax.set_title(title, fontsize=9)
-        ax.axis("off")
+    rows = [[image, *projections]] + ([[image, *overlays]] if overlays is not None else [])
+    fig, axes = plt.subplots(len(rows), len(rows[0]), figsize=(2.6 * len(rows[0]), 2.9 * len(rows)), squeeze=False)
+    for r, panels in enumerate(rows):
+        suffix = "" if r == 0 else " over input"
+        for ax, panel, title in zip(axes[r], panels, ["input", *[t + suffix for t in titles]]):
+            ax.imshow(panel)
+            ax.set_title(title, fontsize=9)
+            ax.axis("off")
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
