@@ -238,7 +238,7 @@ class DeconvNet:
         selections: Tensor,
         value: str = "activation",
         crop: bool = True,
-        chunk: int = 64,
+        chunk: int = 32,
     ) -> Tensor:
         """Projects explicit units (Tensor[S, 4] of image, channel, y, x) of a ``forward`` result.
 
