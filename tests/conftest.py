@@ -67,3 +67,24 @@ def make_input(shape, dtype, device, kind: str = "random") -> torch.Tensor:
 def integer_like(x: torch.Tensor) -> torch.Tensor:
     """Small random integers shaped like ``x``: sums of them are exact in every dtype."""
     return torch.randint(-8, 9, x.shape, device=x.device).to(x.dtype)
+
+
+@pytest.fixture
+def exported(tmp_path):
+    """A small ZF-Net (2 classes "a" and "b", random weights) exported like the shipped model."""
+    from zfcuda import pretrained
+    from zfcuda.models import ZFNet
+
+    torch.manual_seed(0)
+    model = ZFNet(2, width=0.125, init="kaiming")
+    checkpoint = {
+        "arch": {"name": "ZFNet", "num_classes": 2, "width": 0.125, "dropout": 0.5},
+        "model": model.state_dict(),
+        "mean": torch.full((3, 256, 256), 0.5),
+        "classes": ["a", "b"],
+        "config": {},
+        "epochs_done": 0,
+        "history": [],
+    }
+    torch.save(checkpoint, tmp_path / "checkpoint.pt")
+    return pretrained.export(tmp_path / "checkpoint.pt", tmp_path / "model.pt")

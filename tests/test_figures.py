@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 
-from zfcuda import pretrained, viz
+from zfcuda import viz
 from zfcuda.cli import main
-from zfcuda.models import ZFNet
-
-
-@pytest.fixture
-def exported(tmp_path):
-    torch.manual_seed(0)
-    model = ZFNet(2, width=0.125, init="kaiming")
-    checkpoint = {
-        "arch": {"name": "ZFNet", "num_classes": 2, "width": 0.125, "dropout": 0.5},
-        "model": model.state_dict(),
-        "mean": torch.full((3, 256, 256), 0.5),
-        "classes": ["a", "b"],
-        "config": {},
-        "epochs_done": 0,
-        "history": [],
-    }
-    torch.save(checkpoint, tmp_path / "checkpoint.pt")
-    return pretrained.export(tmp_path / "checkpoint.pt", tmp_path / "model.pt")
 
 
 def _photos(root, count=6):

@@ -8,7 +8,9 @@ from . import models, nn, reference
 from .convert import convert
 from .deconv import DeconvNet
 from .grids import PositionGrid, captum_grid, paper_grid
+from .occlusion import OcclusionResult, occlusion
 from .ops import (
+    conv_transpose2d_skip_zeros,
     gather2d_switches,
     max_pool2d_switches,
     occlusion_batch,
@@ -28,13 +30,16 @@ __all__ = [
     "PositionGrid",
     "build_info",
     "captum_grid",
+    "conv_transpose2d_skip_zeros",
     "convert",
     "DeconvNet",
     "gather2d_switches",
     "max_pool2d_switches",
     "models",
     "nn",
+    "occlusion",
     "occlusion_batch",
+    "OcclusionResult",
     "paper_grid",
     "reference",
     "switches_to_indices",

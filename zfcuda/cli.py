@@ -147,6 +147,42 @@ def _add_figures(commands) -> None:
     p.add_argument("--resume", action="store_true", help="continue the scan from --checkpoint")
 
 
+def _occlusion(args: argparse.Namespace) -> int:
+    from PIL import Image
+
+    from .data import canonical_image
+    from .figures import centre_mean, model_input
+    from .occlusion import occlusion
+    from .occlusion_figure import fig7, heatmap_overlay
+    from .viz import image_to_rgb
+
+    net = _load_model(args.model)
+    with Image.open(args.image) as image:
+        x = model_input(canonical_image(image)[None], net.mean)[0]
+    target = net.classes.index(args.target) if args.target in net.classes else (int(args.target) if args.target else None)
+    result = occlusion(net.model, x, target=target, patch=args.patch, stride=args.stride, layer=args.layer,
+                       batch_size=args.batch_size if args.batch_size else "auto")
+    picture = image_to_rgb(x, centre_mean(net.mean))
+    print(f"wrote {fig7(picture, result, args.out, net.classes)}")
+    if args.overlay:
+        print(f"wrote {heatmap_overlay(picture, result, args.overlay)}")
+    return 0
+
+
+def _add_occlusion(commands) -> None:
+    p = commands.add_parser("occlusion", help="Fig. 7: slide a grey square over an image and map the classifier's response")
+    p.set_defaults(run=_occlusion)
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--model", default=None, help="an exported ZF-Net (default: the one shipped with zfcuda)")
+    p.add_argument("--patch", type=int, default=16, help="occluder side in pixels (of the 224x224 input)")
+    p.add_argument("--stride", type=int, default=4, help="occluder grid step in pixels")
+    p.add_argument("--layer", default="conv5", help="layer whose strongest map is shown in panels (b) and (c)")
+    p.add_argument("--target", default=None, help="class name or index (default: the predicted class)")
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=None, help="default: sized to memory")
+    p.add_argument("--out", default="occlusion.png")
+    p.add_argument("--overlay", default=None, help="also write the heatmap over the image here")
+
+
 def _add_evaluate_and_export(commands) -> None:
     p = commands.add_parser("evaluate", help="top-1/top-5 error of an exported ZF-Net on an image folder")
     p.set_defaults(run=_evaluate)
@@ -170,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_evaluate_and_export(commands)
     _add_figures(commands)
+    _add_occlusion(commands)
     return parser
 
 

@@ -3,7 +3,7 @@
 - Paper (Zeiler & Fergus, Fig. 7): the occluder is centred on a regular grid of points
   covering the whole image, so border positions hang partly outside it (the patch is clipped).
 - Captum (``captum.attr.Occlusion``): the first window's corner is at the origin, windows step
-  by ``stride`` and the last ones that would cross the border are cut off.
+  by ``stride`` until one reaches the far border; the last may hang over it (it is clipped).
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def paper_grid(image_size: IntPair, patch_size: IntPair, stride: IntPair) -> Pos
 def captum_grid(image_size: IntPair, patch_size: IntPair, stride: IntPair) -> PositionGrid:
     """Windows from the origin in steps of ``stride``, as ``captum.attr.Occlusion`` lays them out.
 
-    Along each dimension there are ``(size - patch) // stride + 1`` windows; the patch must fit.
+    Along each dimension there are ``ceil((size - patch) / stride) + 1`` windows, so the last one
+    reaches (or hangs over, clipped) the far border; the patch must fit in the image.
 
     Args:
         image_size: (H, W) of the image.
@@ -85,5 +86,5 @@ def captum_grid(image_size: IntPair, patch_size: IntPair, stride: IntPair) -> Po
     size, patch, step = _checked(image_size, patch_size, stride)
     if patch[0] > size[0] or patch[1] > size[1]:
         raise ValueError(f"patch_size {tuple(patch)} must fit inside the image {tuple(size)} for the captum grid")
-    starts = [torch.arange((size[d] - patch[d]) // step[d] + 1, dtype=torch.int64) * step[d] for d in range(2)]
+    starts = [torch.arange(-(-(size[d] - patch[d]) // step[d]) + 1, dtype=torch.int64) * step[d] for d in range(2)]
     return PositionGrid(_grid(*starts), (len(starts[0]), len(starts[1])), tuple(patch), "captum")
