@@ -81,5 +81,10 @@ def test_top9_command_under_torchrun_and_resumed_equals_one_process(tmp_path, ex
 def test_projection_display_normalisation():
     p = torch.zeros(3, 4, 4)
     p[0, 1, 1], p[1, 2, 2] = 2.0, -1.0
-    rgb = viz.projection_to_rgb(p)
+    rgb = viz.projection_to_rgb(p, percentile=100)
     assert rgb[0, 0].tolist() == [128, 128, 128] and rgb[1, 1, 0] == 255 and rgb[2, 2, 1] == 64
+    # With the default percentile a single outlier is clipped instead of greying out the rest.
+    q = torch.linspace(-1, 1, 300).view(3, 10, 10)
+    q[0, 0, 0] = 100.0
+    rgb = viz.projection_to_rgb(q)
+    assert rgb[0, 0, 0] == 255 and rgb[9, 9, 2] > 250 and rgb[0, 1, 0] < 5

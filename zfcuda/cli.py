@@ -176,7 +176,7 @@ def _add_occlusion(commands) -> None:
     p.add_argument("--model", default=None, help="an exported ZF-Net (default: the one shipped with zfcuda)")
     p.add_argument("--patch", type=int, default=16, help="occluder side in pixels (of the 224x224 input)")
     p.add_argument("--stride", type=int, default=4, help="occluder grid step in pixels")
-    p.add_argument("--layer", default="conv5", help="layer whose strongest map is shown in panels (b) and (c)")
+    p.add_argument("--layer", default="relu5", help="layer whose strongest map is shown in panels (b) and (c)")
     p.add_argument("--target", default=None, help="class name or index (default: the predicted class)")
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None, help="default: sized to memory")
     p.add_argument("--out", default="occlusion.png")

@@ -120,11 +120,12 @@ def mean_image(dataset: ImageFolder, cache_dir: str | Path | None = None, batch_
     return mean
 
 
-def progress(iterable, description: str, show: bool = True, leave: bool = True):
-    """A tqdm progress bar over ``iterable`` (hidden when ``show`` is False, e.g. on ranks other than 0)."""
+def progress(iterable, description: str, show: bool = True, leave: bool = True, total: int | None = None):
+    """A tqdm progress bar over ``iterable`` (hidden when ``show`` is False, e.g. on ranks other than 0);
+    ``total`` gives its length when the iterable has none (a generator)."""
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, desc=description, disable=not show, leave=leave, dynamic_ncols=True)
+    return tqdm(iterable, desc=description, disable=not show, leave=leave, dynamic_ncols=True, total=total)
 
 
 def crop_offsets(indices: Tensor, seed: int, epoch: int, size: int = CANONICAL_SIZE, crop: int = CROP_SIZE) -> Tensor:

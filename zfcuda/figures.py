@@ -85,7 +85,7 @@ def top9_figures(net: Pretrained, data: ImageFolder, layers: Sequence[str], maps
             raise ValueError("resume needs a checkpoint path")
         path = Path(f"{checkpoint}.rank{context.rank}" if context.world_size > 1 else checkpoint)
         state = load_state(path) if path.exists() else None
-    result = top_activations(deconv, batches, names, k=9, state=state, checkpoint=checkpoint)
+    result = top_activations(deconv, batches, names, k=9, state=state, checkpoint=checkpoint, total=len(shards))
     if not context.is_main:
         return []
     out_dir = Path(out_dir)

@@ -58,7 +58,8 @@ def fig7(image: np.ndarray, result: OcclusionResult, path: str | Path, class_nam
 
     ax = axes.pop(0)
     ax.imshow(image)
-    middle = result.grid.positions[len(result.grid.positions) // 2].tolist()
+    rows, cols = result.grid.grid_shape
+    middle = result.grid.positions[(rows // 2) * cols + cols // 2].tolist()
     ph, pw = result.grid.patch_size
     ax.add_patch(plt.Rectangle((middle[1] - 0.5, middle[0] - 0.5), pw, ph, facecolor=(0.5, 0.5, 0.5), edgecolor="k"))
     ax.set_title(f"(a) input, {_name(result.target, class_names)}\np = {result.clean_prob:.2f}", fontsize=9)

@@ -72,6 +72,7 @@ def top_activations(
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 50,
     progress: bool = True,
+    total: int | None = None,
 ) -> dict[str, TopK]:
     """Streams (images, dataset ids) batches once and keeps the top-k activations of every map of ``layers``.
 
@@ -84,6 +85,9 @@ def top_activations(
         state: a partial result from ``checkpoint`` to resume from (its batches are skipped).
         checkpoint: write the partial result here every ``checkpoint_every`` batches (under
             torchrun each rank writes its own file, with ``.rankN`` appended).
+        checkpoint_every: batches between checkpoints.
+        progress: show a progress bar (on rank 0).
+        total: the number of batches, for the bar when ``batches`` has no length.
 
     Returns:
         layer name -> TopK.
@@ -96,7 +100,8 @@ def top_activations(
     names = [deconv.layer_names[i] for i in indices]
     result: dict[str, TopK] = dict(state["topk"]) if state else {}
     done = state["batches"] if state else 0
-    iterator = progress_bar(batches, "top-k scan", show=progress and (not dist.is_initialized() or dist.get_rank() == 0))
+    show = progress and (not dist.is_initialized() or dist.get_rank() == 0)
+    iterator = progress_bar(batches, "top-k scan", show=show, total=total)
     seen = 0
     for images, image_ids in iterator:
         seen += 1

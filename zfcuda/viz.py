@@ -11,11 +11,19 @@ from PIL import Image, ImageDraw
 from torch import Tensor
 
 
-def projection_to_rgb(projection: Tensor) -> np.ndarray:
-    """A projection (Tensor[3, H, W]) as uint8 HxWx3 for display: zero maps to grey, the largest
-    magnitude to black or white (each projection contrast-normalised on its own, as in the paper)."""
+def projection_to_rgb(projection: Tensor, percentile: float = 99.5) -> np.ndarray:
+    """A projection (Tensor[3, H, W]) as uint8 HxWx3 for display: zero maps to grey, +-scale to
+    white/black, each projection contrast-normalised on its own as in the paper.
+
+    The scale is the ``percentile`` of the non-zero magnitudes rather than the maximum, so that
+    a few extreme pixels do not wash the rest out to grey; larger values are clipped.
+    """
     p = projection.detach().float().cpu()
-    scale = p.abs().max().clamp_min(1e-12)
+    magnitudes = p.abs()[p != 0]
+    if magnitudes.numel() == 0:
+        scale = torch.tensor(1.0)
+    else:
+        scale = torch.quantile(magnitudes[: 1 << 24], percentile / 100).clamp_min(1e-12)
     return ((p / scale * 0.5 + 0.5).clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
 
 
