@@ -8,6 +8,7 @@
 
 #include "kernels/layout.h"
 #include "kernels/occlusion_batch.h"
+#include "kernels/patched_crops.h"
 
 namespace zfcuda {
 
@@ -43,5 +44,14 @@ struct OcclusionPlan {
 
 OcclusionPlan plan_occlusion_batch(const at::Tensor& image, const at::Tensor& positions, at::IntArrayRef patch_size,
                                    const at::Tensor& fill);
+
+struct PatchedCropPlan {
+  at::Tensor base, patches, patch_origins, crop_origins, output;
+  PatchedCropGeometry geometry;
+  Layout4d output_layout;
+};
+
+PatchedCropPlan plan_patched_crops(const at::Tensor& base, const at::Tensor& patches, const at::Tensor& patch_origins,
+                                   const at::Tensor& crop_origins, at::IntArrayRef crop_size);
 
 }  // namespace zfcuda

@@ -19,6 +19,9 @@ TORCH_LIBRARY(zfcuda, m) {
       "gather2d_switches(Tensor input, Tensor switches, int[2] kernel_size, int[2] stride, int[2] padding, "
       "int[2] dilation, bool validate=True) -> Tensor");
   m.def("occlusion_batch(Tensor image, Tensor positions, int[2] patch_size, Tensor fill) -> Tensor");
+  m.def(
+      "patched_crops(Tensor base, Tensor patches, Tensor patch_origins, Tensor crop_origins, int[2] crop_size, "
+      "float pad) -> Tensor");
   m.def("conv_transpose2d_skip_zeros(Tensor input, Tensor weight, int[2] stride, int[2] dilation) -> Tensor");
 }
 

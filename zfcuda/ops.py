@@ -130,6 +130,29 @@ def occlusion_batch(image: Tensor, positions: Tensor, patch_size: IntPair, fill:
     return _ops.occlusion_batch(image, positions, pair(patch_size, "patch_size"), fill)
 
 
+def patched_crops(
+    base: Tensor, patches: Tensor, patch_origins: Tensor, crop_origins: Tensor, crop_size: IntPair, pad: float = 0.0
+) -> Tensor:
+    """Crops of one stored map, each with its own updated patch pasted in, in one pass.
+
+    For each of B positions: the window of ``base`` at ``crop_origins[b]``, where patch b (placed
+    at ``patch_origins[b]``) replaces the stored values it covers, and ``pad`` fills what lies
+    outside the map (0 before a convolution, -inf before a max pool). This is the input the
+    incremental occlusion engine needs to recompute a layer's changed region for a batch of
+    occluder positions, without a Python loop or a full copy of the map per position.
+
+    Args:
+        base (Tensor[C, H, W]): the stored (unoccluded) activation map, any strides.
+        patches (Tensor[B, C, h, w]): the updated values per position.
+        patch_origins, crop_origins (Tensor[B, 2], int64): (top, left) in map coordinates.
+        crop_size: (height, width) of every crop.
+
+    Returns:
+        Tensor[B, C, crop_h, crop_w]
+    """
+    return _ops.patched_crops(base, patches, patch_origins, crop_origins, pair(crop_size, "crop_size"), float(pad))
+
+
 def conv_transpose2d_skip_zeros(input: Tensor, weight: Tensor, stride: IntPair = 1, dilation: IntPair = 1) -> Tensor:
     """``F.conv_transpose2d(input, weight, None, stride, padding=0, dilation=dilation)`` on the CPU,
     scattering only the non-zero elements of ``input``.
@@ -207,6 +230,11 @@ def _gather2d_switches_fake(input, switches, kernel_size, stride, padding, dilat
 @torch.library.register_fake("zfcuda::occlusion_batch")
 def _occlusion_batch_fake(image, positions, patch_size, fill):
     return image.new_empty((positions.shape[0], *image.shape))
+
+
+@torch.library.register_fake("zfcuda::patched_crops")
+def _patched_crops_fake(base, patches, patch_origins, crop_origins, crop_size, pad):
+    return base.new_empty((patches.shape[0], base.shape[0], *crop_size))
 
 
 @torch.library.register_fake("zfcuda::conv_transpose2d_skip_zeros")

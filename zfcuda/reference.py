@@ -89,3 +89,19 @@ def occlusion_batch(image: Tensor, positions: Tensor, patch_size: IntPair, fill:
         occluded[:, rows, cols] = fill[:, rows, cols]
         batch.append(occluded)
     return torch.stack(batch) if batch else image.new_empty((0, c, h, w))
+
+
+def patched_crops(base: Tensor, patches: Tensor, patch_origins: Tensor, crop_origins: Tensor, crop_size: IntPair, pad: float = 0.0) -> Tensor:
+    """Pad the map, paste each patch into a copy, slice each crop: one position at a time."""
+    height, width = pair(crop_size, "crop_size")
+    crops = []
+    for patch, (pt, pl), (ct, cl) in zip(patches, patch_origins.tolist(), crop_origins.tolist()):
+        # A canvas that holds the map, the patch and the crop, whatever their positions.
+        top, left = min(0, pt, ct), min(0, pl, cl)
+        bottom = max(base.shape[1], pt + patch.shape[1], ct + height)
+        right = max(base.shape[2], pl + patch.shape[2], cl + width)
+        canvas = base.new_full((base.shape[0], bottom - top, right - left), pad)
+        canvas[:, -top : -top + base.shape[1], -left : -left + base.shape[2]] = base
+        canvas[:, pt - top : pt - top + patch.shape[1], pl - left : pl - left + patch.shape[2]] = patch
+        crops.append(canvas[:, ct - top : ct - top + height, cl - left : cl - left + width])
+    return torch.stack(crops) if crops else base.new_empty((0, base.shape[0], height, width))
