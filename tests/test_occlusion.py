@@ -137,3 +137,61 @@ def test_occlusion_command_writes_fig7_and_overlay(tmp_path, exported):
     figure = np.asarray(Image.open(out))
     assert figure.shape[1] > 4 * figure.shape[0] and figure.std() > 10  # five panels side by side
     assert np.asarray(Image.open(overlay)).std() > 10
+
+
+def _nets():
+    from cnn_shapes import alexnet, vgg16
+
+    torch.manual_seed(0)
+    return {
+        "zfnet": (ZFNet(6, width=0.1, init="kaiming").eval(), 224, "relu5"),
+        "alexnet": (alexnet(num_classes=7).eval(), 131, "10"),
+        "vgg16": (vgg16(num_classes=5).eval(), 45, "22"),
+    }
+
+
+@pytest.mark.parametrize("net", ["zfnet", "alexnet", "vgg16"])
+@pytest.mark.parametrize("patch, stride, grid, batch", [(16, 29, "paper", 7), ((9, 14), (13, 21), "captum", "auto")])
+def test_incremental_equals_full(net, patch, stride, grid, batch):
+    model, size, layer = _nets()[net]
+    image = torch.randn(3, size, size + 3)  # odd, non-square sizes
+    kwargs = dict(patch=patch, stride=stride, grid=grid, layer=layer, batch_size=batch, show_progress=False)
+    full = zfcuda.occlusion(model, image, **kwargs)
+    incremental = zfcuda.occlusion(model, image, method="incremental", **kwargs)
+    torch.testing.assert_close(incremental.prob, full.prob, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(incremental.top_prob, full.top_prob, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(incremental.activation, full.activation, rtol=1e-5, atol=1e-4)
+    assert torch.equal(incremental.top_class, full.top_class)
+    assert full.prob.std() > 0  # the occluder does change the output
+
+
+def test_incremental_handles_sequential_models_with_a_head():
+    model = _small_cnn().float()
+    image = torch.randn(3, 29, 31)
+    full = zfcuda.occlusion(model, image, patch=6, stride=4, show_progress=False)
+    incremental = zfcuda.occlusion(model, image, patch=6, stride=4, method="incremental", show_progress=False)
+    torch.testing.assert_close(incremental.prob, full.prob, rtol=1e-5, atol=1e-7)
+
+
+def test_approximate_is_exact_at_tau_one_and_close_below():
+    model, size, layer = _nets()["zfnet"]
+    image = torch.randn(3, size, size)
+    exact = zfcuda.occlusion(model, image, patch=24, stride=32, method="incremental", show_progress=False)
+    same = zfcuda.occlusion(model, image, patch=24, stride=32, method="approximate", tau=1.0, show_progress=False)
+    torch.testing.assert_close(same.prob, exact.prob, rtol=1e-5, atol=1e-7)
+    rough = zfcuda.occlusion(model, image, patch=24, stride=32, method="approximate", tau=0.4, show_progress=False)
+    assert rough.prob.shape == exact.prob.shape and torch.isfinite(rough.prob).all()
+    assert (rough.prob - exact.prob).abs().max() < 0.5
+
+
+def test_incremental_rejects_models_it_cannot_split():
+    class Wrapped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = _small_cnn()
+
+        def forward(self, x):
+            return self.net(x)
+
+    with pytest.raises(TypeError, match="use method='full'"):
+        zfcuda.occlusion(Wrapped(), torch.randn(3, 16, 16, dtype=torch.float64), patch=4, method="incremental")

@@ -22,7 +22,7 @@ from . import ops
 from .data import progress
 from .grids import PositionGrid, captum_grid, paper_grid
 
-METHODS = ("full",)
+METHODS = ("full", "incremental", "approximate")
 
 
 @dataclass
@@ -95,6 +95,7 @@ def occlusion(
     memory_budget: int | None = None,
     grid: str = "paper",
     output: str = "auto",
+    tau: float = 0.5,
     show_progress: bool = True,
 ) -> OcclusionResult:
     """Slides an occluder over ``image`` and records the classifier's response at every position.
@@ -110,7 +111,10 @@ def occlusion(
             the paper's grey square), or a baseline image Tensor[C, H, W].
         layer: a convolutional layer (e.g. "conv5") for Fig. 7 (b) and (c); the model must be one
             ``DeconvNet`` accepts.
-        method: "full" (every occluded image through the whole model).
+        method: "full" (every occluded image through the whole model), "incremental" (exact:
+            only what each occluder changes is recomputed, from a stored clean pass; see
+            ``occlusion_incremental``) or "approximate" (incremental with each changed region
+            capped at a fraction ``tau`` of its map).
         batch_size: occluded images per forward pass, or "auto": the largest chunk whose
             activations fit ``memory_budget``.
         memory_budget: bytes for one chunk's activations under "auto" (default: half the free
@@ -119,6 +123,7 @@ def occlusion(
             (first window at the origin, windows inside the image).
         output: "logits", "probs", or "auto" (probabilities if the outputs are non-negative and
             sum to 1).
+        tau: the region cap of "approximate", in (0, 1].
         show_progress: show a progress bar over the chunks.
 
     Returns:
@@ -128,6 +133,8 @@ def occlusion(
         ValueError / TypeError: bad image, patch, stride, fill, method, target or model output.
     """
     image = _checked_image(image)
+    if not 0 < tau <= 1:
+        raise ValueError(f"tau must be in (0, 1], got {tau}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if output not in ("auto", "logits", "probs"):
@@ -146,22 +153,35 @@ def occlusion(
                 target = int(clean_probs.argmax())
             if not isinstance(target, int) or isinstance(target, bool) or not 0 <= target < classes:
                 raise ValueError(f"target must be a class index in [0, {classes}), got {target!r}")
-            layer_module, feature_map = _layer_setup(model, image, layer)
+            layer_module, feature_map, stage_index = _layer_setup(model, image, layer)
             chunk = _chunk_size(model, image, batch_size, memory_budget, len(positions.positions))
+            engine = None
+            if method != "full":
+                from .occlusion_incremental import IncrementalOcclusion
+
+                watch = (stage_index, feature_map) if layer is not None else None
+                engine = IncrementalOcclusion(model, image, positions.patch_size, fill_tensor,
+                                              tau=tau if method == "approximate" else 1.0, watch=watch)
             prob, top_class, top_prob, activation = [], [], [], []
             captured: list[Tensor] = []
-            handle = layer_module.register_forward_hook(lambda m, i, o: captured.append(o)) if layer_module else None
+            hook = engine is None and layer_module is not None
+            handle = layer_module.register_forward_hook(lambda m, i, o: captured.append(o)) if hook else None
             try:
                 chunks = positions.positions.to(image.device).split(chunk)
-                for part in progress(chunks, "occlusion", show=show_progress, leave=False):
-                    occluded = ops.occlusion_batch(image, part, positions.patch_size, fill_tensor)
-                    probs = _to_probs(_call(model, occluded, len(part)), probs_kind)
+                for part in progress(chunks, f"occlusion ({method})", show=show_progress, leave=False):
+                    if engine is None:
+                        occluded = ops.occlusion_batch(image, part, positions.patch_size, fill_tensor)
+                        out = _call(model, occluded, len(part))
+                        watched = captured.pop()[:, feature_map].flatten(1).sum(1) if handle is not None else None
+                    else:
+                        out, watched = engine(part)
+                    probs = _to_probs(out, probs_kind)
                     prob.append(_kept(probs[:, target]))
                     best = probs.max(dim=1)
                     top_prob.append(_kept(best.values))
                     top_class.append(best.indices.cpu())
-                    if handle is not None:
-                        activation.append(_kept(captured.pop()[:, feature_map].flatten(1).sum(1)))
+                    if watched is not None:
+                        activation.append(_kept(watched))
             finally:
                 if handle is not None:
                     handle.remove()
@@ -262,17 +282,19 @@ def _to_probs(out: Tensor, kind: str) -> Tensor:
     return out if kind == "probs" else torch.softmax(out.float() if out.dtype in (torch.float16, torch.bfloat16) else out, dim=1)
 
 
-def _layer_setup(model, image: Tensor, layer: str | None) -> tuple[nn.Module | None, int | None]:
-    """The model's module for ``layer`` and the feature map strongest for the unoccluded image."""
+def _layer_setup(model, image: Tensor, layer: str | None) -> tuple[nn.Module | None, int | None, int | None]:
+    """The model's module for ``layer``, the feature map strongest for the unoccluded image, and
+    the layer's position in the feature chain."""
     if layer is None:
-        return None, None
+        return None, None, None
     from .deconv import DeconvNet, feature_chain
 
     deconv = DeconvNet(model)
     activation, _ = deconv.forward(image[None], layer)
     feature_map = int(activation[0].flatten(1).amax(1).argmax())
-    module = dict(feature_chain(model).named_children())[deconv.layer_names[deconv.index(layer)]]
-    return module, feature_map
+    index = deconv.index(layer)
+    module = dict(feature_chain(model).named_children())[deconv.layer_names[index]]
+    return module, feature_map, index
 
 
 def _chunk_size(model, image: Tensor, batch_size: int | str, memory_budget: int | None, positions: int) -> int:
