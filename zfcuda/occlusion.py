@@ -154,14 +154,15 @@ def occlusion(
             if not isinstance(target, int) or isinstance(target, bool) or not 0 <= target < classes:
                 raise ValueError(f"target must be a class index in [0, {classes}), got {target!r}")
             layer_module, feature_map, stage_index = _layer_setup(model, image, layer)
-            chunk = _chunk_size(model, image, batch_size, memory_budget, len(positions.positions))
             engine = None
             if method != "full":
                 from .occlusion_incremental import IncrementalOcclusion
 
                 watch = (stage_index, feature_map) if layer is not None else None
                 engine = IncrementalOcclusion(model, image, positions.patch_size, fill_tensor,
-                                              tau=tau if method == "approximate" else 1.0, watch=watch)
+                                              tau=tau if method == "approximate" else 1.0, watch=watch, expected=clean_out)
+            per_position = engine.bytes_per_position() if engine is not None else None
+            chunk = _chunk_size(model, image, batch_size, memory_budget, len(positions.positions), per_position)
             prob, top_class, top_prob, activation = [], [], [], []
             captured: list[Tensor] = []
             hook = engine is None and layer_module is not None
@@ -297,7 +298,8 @@ def _layer_setup(model, image: Tensor, layer: str | None) -> tuple[nn.Module | N
     return module, feature_map, index
 
 
-def _chunk_size(model, image: Tensor, batch_size: int | str, memory_budget: int | None, positions: int) -> int:
+def _chunk_size(model, image: Tensor, batch_size: int | str, memory_budget: int | None, positions: int,
+                per_position: int | None = None) -> int:
     if batch_size != "auto":
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int or 'auto', got {batch_size!r}")
@@ -305,7 +307,7 @@ def _chunk_size(model, image: Tensor, batch_size: int | str, memory_budget: int 
     budget = memory_budget if memory_budget is not None else _default_budget(image.device)
     if budget < 1:
         raise ValueError(f"memory_budget must be positive, got {budget}")
-    per_image = _activation_bytes(model, image)
+    per_image = per_position if per_position is not None else _activation_bytes(model, image)
     return int(max(1, min(positions, budget // max(per_image, 1))))
 
 

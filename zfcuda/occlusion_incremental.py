@@ -77,13 +77,14 @@ class IncrementalOcclusion:
         tau: cap on each region as a fraction of its map (1.0: exact).
         full_fraction: switch to full maps once a region covers this fraction of its map.
         watch: (stage index, channel) whose summed activation is also returned per position.
+        expected (Tensor[1, K]): ``model(image[None])`` when the caller has it already.
 
     Raises:
         ValueError: the stages do not reproduce ``model(image)`` (a forward with extra steps).
     """
 
     def __init__(self, model: nn.Module, image: Tensor, patch_size: tuple[int, int], fill: Tensor, tau: float = 1.0,
-                 full_fraction: float = 0.6, watch: tuple[int, int] | None = None) -> None:
+                 full_fraction: float = 0.6, watch: tuple[int, int] | None = None, expected: Tensor | None = None) -> None:
         if not 0 < tau <= 1:
             raise ValueError(f"tau must be in (0, 1], got {tau}")
         self.stages = model_stages(model)
@@ -94,10 +95,15 @@ class IncrementalOcclusion:
             for stage in self.stages:
                 x = stage(x)
                 self.clean.append(x[0])
-            expected = model(image[None])
+            expected = model(image[None]) if expected is None else expected
         if x.shape != expected.shape or not torch.allclose(x, expected, rtol=1e-4, atol=1e-5):
             raise ValueError("the model's stages do not reproduce its forward pass; use method='full' for this model")
         self.watched_sum = float(self.clean[watch[0]][watch[1]].sum()) if watch else None
+
+    def bytes_per_position(self) -> int:
+        """Memory one position costs at most: its share of the full maps after a switch to them."""
+        sizes = sorted((t.numel() * t.element_size() for t in self.clean), reverse=True)
+        return 2 * (self.image.numel() * self.image.element_size() + sum(sizes[:2]))
 
     @torch.no_grad()
     def __call__(self, positions: Tensor) -> tuple[Tensor, Tensor | None]:
