@@ -115,6 +115,31 @@ def test_receptive_field_crops_on_real_architectures(make, size, layer):
     torch.testing.assert_close(cropped / scale, full / scale, rtol=0, atol=1e-10)
 
 
+def test_crops_wholly_in_the_padding():
+    # A 1x1 convolution with padding 2: its border outputs see only padding; their projections are zero.
+    torch.manual_seed(0)
+    chain = nn.Sequential(nn.Conv2d(3, 4, 1, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 2, 3, padding=2)).double()
+    deconv = DeconvNet(chain)
+    images = torch.randn(1, 3, 9, 10, dtype=torch.float64)
+    for layer in (0, 3):
+        activation, records = deconv.forward(images, layer)
+        selections = _every_unit(activation)
+        cropped = deconv.project_selections(activation, records, layer, selections, crop=True)
+        full = deconv.project_selections(activation, records, layer, selections, crop=False)
+        torch.testing.assert_close(cropped, full, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU visible")
+def test_selections_on_another_device_than_the_activation():
+    chain = _chain().cuda()
+    deconv = DeconvNet(chain)
+    images = torch.randn(2, 3, 33, 35, dtype=torch.float64, device="cuda")
+    activation, records = deconv.forward(images, 9)
+    selections = deconv.select(activation).cpu()
+    projected = deconv.project_selections(activation, records, 9, selections)
+    torch.testing.assert_close(projected, deconv.project_selections(activation, records, 9, selections.cuda()))
+
+
 def test_batched_equals_one_at_a_time():
     chain = _chain()
     images = torch.randn(2, 3, 33, 35, dtype=torch.float64)
@@ -159,6 +184,8 @@ def test_bad_input():
         deconv.project(images[0], 5)
     with pytest.raises(TypeError, match="features"):
         DeconvNet(nn.Linear(3, 3))
+    with pytest.raises(TypeError, match="padding='same'"):
+        DeconvNet(nn.Sequential(nn.Conv2d(3, 4, 3, padding="same")))
 
 
 def test_receptive_field_arithmetic_on_zfnet():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -64,7 +65,7 @@ def test_top9_command_under_torchrun_and_resumed_equals_one_process(tmp_path, ex
     data = _photos(tmp_path / "data", count=12)
     common = ["--layers", "2", "5", "--maps", "3", "--model", str(exported), "--batch-size", "2", "--device", "cpu"]
     assert main(["top9", str(data), "--out", str(tmp_path / "one"), *common]) == 0
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29531",
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                "-m", "zfcuda", "top9", str(data), "--out", str(tmp_path / "two"), *common]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -76,6 +77,9 @@ def test_top9_command_under_torchrun_and_resumed_equals_one_process(tmp_path, ex
     assert main(["top9", str(data), "--out", str(tmp_path / "resumed"), "--checkpoint", str(checkpoint), "--resume", *common]) == 0
     resumed = _grids(tmp_path / "resumed")
     assert all(np.array_equal(one[name], resumed[name]) for name in one)
+    changed = ["--batch-size" if arg == "--batch-size" else ("3" if prev == "--batch-size" else arg) for prev, arg in zip([""] + common, common)]
+    with pytest.raises(ValueError, match="resume with the same --batch-size"):
+        main(["top9", str(data), "--out", str(tmp_path / "bad"), "--checkpoint", str(checkpoint), "--resume", *changed])
 
 
 def test_projection_display_normalisation():

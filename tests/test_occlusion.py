@@ -154,13 +154,14 @@ def _nets():
 @pytest.mark.parametrize("patch, stride, grid, batch", [(16, 29, "paper", 7), ((9, 14), (13, 21), "captum", "auto")])
 def test_incremental_equals_full(net, patch, stride, grid, batch):
     model, size, layer = _nets()[net]
-    image = torch.randn(3, size, size + 3)  # odd, non-square sizes
+    model = model.double()
+    image = torch.randn(3, size, size + 3, dtype=torch.float64)  # odd, non-square sizes
     kwargs = dict(patch=patch, stride=stride, grid=grid, layer=layer, batch_size=batch, show_progress=False)
     full = zfcuda.occlusion(model, image, **kwargs)
     incremental = zfcuda.occlusion(model, image, method="incremental", **kwargs)
-    torch.testing.assert_close(incremental.prob, full.prob, rtol=1e-5, atol=1e-7)
-    torch.testing.assert_close(incremental.top_prob, full.top_prob, rtol=1e-5, atol=1e-7)
-    torch.testing.assert_close(incremental.activation, full.activation, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(incremental.prob, full.prob, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(incremental.top_prob, full.top_prob, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(incremental.activation, full.activation, rtol=1e-9, atol=1e-9)
     assert torch.equal(incremental.top_class, full.top_class)
     assert full.prob.std() > 0  # the occluder does change the output
 
@@ -195,3 +196,41 @@ def test_incremental_rejects_models_it_cannot_split():
 
     with pytest.raises(TypeError, match="use method='full'"):
         zfcuda.occlusion(Wrapped(), torch.randn(3, 16, 16, dtype=torch.float64), patch=4, method="incremental")
+
+
+def test_incremental_edge_geometries():
+    # Reported by review: a change no output reads (stride > kernel), reflect and "same" padding,
+    # an in-place ReLU after the watched conv.
+    torch.manual_seed(0)
+    cases = [
+        nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.Flatten(), nn.LazyLinear(3)),
+        nn.Sequential(nn.Conv2d(3, 4, 1, stride=3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(3)),
+        nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"), nn.ReLU(), nn.Flatten(), nn.LazyLinear(3)),
+        nn.Sequential(nn.Conv2d(3, 4, 3, padding="same"), nn.ReLU(), nn.Flatten(), nn.LazyLinear(3)),
+    ]
+    for model in cases:
+        image = torch.randn(3, 8, 8, dtype=torch.float64)
+        model = model.double().eval()
+        model(image[None])  # materialise the lazy layer
+        kwargs = dict(patch=1, stride=1, show_progress=False)
+        full = zfcuda.occlusion(model, image, **kwargs)
+        incremental = zfcuda.occlusion(model, image, method="incremental", **kwargs)
+        torch.testing.assert_close(incremental.prob, full.prob, rtol=1e-9, atol=1e-12)
+
+
+def test_watched_map_before_an_in_place_relu():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 3))
+    model = model.double().eval()
+    image = torch.randn(3, 8, 8, dtype=torch.float64)
+    full = zfcuda.occlusion(model, image, patch=3, stride=2, layer="0", show_progress=False)
+    incremental = zfcuda.occlusion(model, image, patch=3, stride=2, layer="0", method="incremental", show_progress=False)
+    deconv = zfcuda.DeconvNet(model)
+    clean, _ = deconv.forward(image[None], "0")
+    assert clean[0, full.feature_map].sum() < 0 or (clean < 0).any()  # the conv output has negatives: the ReLU matters
+    first = image.clone()
+    top, left = full.grid.positions[0].tolist()
+    first[:, max(top, 0) : top + 3, max(left, 0) : left + 3] = image.mean((1, 2)).view(3, 1, 1)
+    expected = deconv.forward(first[None], "0")[0][0, full.feature_map].sum()
+    torch.testing.assert_close(full.activation.reshape(-1)[0], expected)
+    torch.testing.assert_close(incremental.activation, full.activation)

@@ -93,7 +93,11 @@ def test_two_process_torchrun_equals_one_process(tmp_path):
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}",
                    str(Path(__file__).parent / "topk_worker.py"), str(out)]  # fmt: skip
         subprocess.run(command, check=True, env=env, capture_output=True, timeout=300)
-        results[procs] = torch.load(out, weights_only=False)
+        saved = torch.load(out, weights_only=False)
+        results[procs] = saved["scan"]
+        for name in ("2", "5"):  # resuming a finished scan (per-rank checkpoints) changes nothing
+            assert torch.equal(saved["resumed"][name].image_ids, saved["scan"][name].image_ids)
+            assert torch.equal(saved["resumed"][name].values, saved["scan"][name].values)
     for name in ("2", "5"):
         assert torch.equal(results[1][name].image_ids, results[2][name].image_ids)
         assert torch.equal(results[1][name].positions, results[2][name].positions)

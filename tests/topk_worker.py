@@ -1,4 +1,5 @@
-"""Run by tests/test_topk.py under torchrun: scans a shard of real images and saves the merged top-k."""
+"""Run by tests/test_topk.py under torchrun: scans a shard of real images and saves the merged top-k,
+then resumes from the finished scan's checkpoint and saves that result too (it must not change)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch.distributed as dist
 
 from test_topk import real_images, small_chain
 from zfcuda import DeconvNet
-from zfcuda.topk import top_activations
+from zfcuda.topk import load_state, top_activations
 
 if __name__ == "__main__":
     out = sys.argv[1]
@@ -19,8 +20,12 @@ if __name__ == "__main__":
     images = real_images()
     ids = torch.arange(len(images))[rank::world]
     batches = [(images[ids[i : i + 5]], ids[i : i + 5]) for i in range(0, len(ids), 5)]
-    result = top_activations(DeconvNet(small_chain()), batches, ["2", "5"], k=4, progress=False)
+    deconv = DeconvNet(small_chain())
+    checkpoint = f"{out}.scan"
+    result = top_activations(deconv, batches, ["2", "5"], k=4, progress=False, checkpoint=checkpoint)
+    own = f"{checkpoint}.rank{rank}" if world > 1 else checkpoint
+    resumed = top_activations(deconv, batches, ["2", "5"], k=4, progress=False, state=load_state(own))
     if rank == 0:
-        torch.save(result, out)
+        torch.save({"scan": result, "resumed": resumed}, out)
     if dist.is_initialized():
         dist.destroy_process_group()

@@ -147,23 +147,49 @@ def _add_figures(commands) -> None:
     p.add_argument("--resume", action="store_true", help="continue the scan from --checkpoint")
 
 
-def _occlusion(args: argparse.Namespace) -> int:
+def _occlusion_inputs(args: argparse.Namespace):
+    """(model, input Tensor[3, 224, 224], display image, class names, layer) for the occlusion command."""
     from PIL import Image
 
-    from .data import canonical_image
-    from .figures import centre_mean, model_input
+    with Image.open(args.image) as image:
+        image.load()
+        if args.model == "efficientnet-lite0":
+            from .models.efficientnet_lite import efficientnet_lite0, efficientnet_lite_display, efficientnet_lite_input
+
+            x = efficientnet_lite_input(image)
+            return efficientnet_lite0(), x, efficientnet_lite_display(x), None, None  # no deconvnet for its blocks
+        from .data import canonical_image
+        from .figures import centre_mean, model_input
+        from .viz import image_to_rgb
+
+        net = _load_model(args.model)
+        x = model_input(canonical_image(image)[None], net.mean)[0]
+        return net.model, x, image_to_rgb(x, centre_mean(net.mean)), net.classes, args.layer
+
+
+def _target(value: str | None, classes: list[str] | None) -> int | None:
+    if value is None:
+        return None
+    if classes is not None and value in classes:
+        return classes.index(value)
+    if value.isdigit():
+        return int(value)
+    known = f"; classes: {', '.join(classes)}" if classes else ""
+    raise SystemExit(f"zfcuda occlusion: --target must be a class index or name, got {value!r}{known}")
+
+
+def _occlusion(args: argparse.Namespace) -> int:
+    import torch
+
     from .occlusion import occlusion
     from .occlusion_figure import fig7, heatmap_overlay
-    from .viz import image_to_rgb
 
-    net = _load_model(args.model)
-    with Image.open(args.image) as image:
-        x = model_input(canonical_image(image)[None], net.mean)[0]
-    target = net.classes.index(args.target) if args.target in net.classes else (int(args.target) if args.target else None)
-    result = occlusion(net.model, x, target=target, patch=args.patch, stride=args.stride, layer=args.layer,
-                       batch_size=args.batch_size if args.batch_size else "auto")
-    picture = image_to_rgb(x, centre_mean(net.mean))
-    print(f"wrote {fig7(picture, result, args.out, net.classes)}")
+    model, x, picture, classes, layer = _occlusion_inputs(args)
+    method = args.method if args.method != "auto" else ("full" if args.model == "efficientnet-lite0" else "incremental")
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
+    result = occlusion(model.to(device), x.to(device), target=_target(args.target, classes), patch=args.patch, stride=args.stride,
+                       layer=layer, method=method, tau=args.tau, batch_size=args.batch_size or "auto")
+    print(f"wrote {fig7(picture, result, args.out, classes)}")
     if args.overlay:
         print(f"wrote {heatmap_overlay(picture, result, args.overlay)}")
     return 0
@@ -173,11 +199,15 @@ def _add_occlusion(commands) -> None:
     p = commands.add_parser("occlusion", help="Fig. 7: slide a grey square over an image and map the classifier's response")
     p.set_defaults(run=_occlusion)
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--model", default=None, help="an exported ZF-Net (default: the one shipped with zfcuda)")
+    p.add_argument("--model", default=None, help="an exported ZF-Net (default: the one shipped with zfcuda), or efficientnet-lite0")
     p.add_argument("--patch", type=int, default=16, help="occluder side in pixels (of the 224x224 input)")
     p.add_argument("--stride", type=int, default=4, help="occluder grid step in pixels")
-    p.add_argument("--layer", default="relu5", help="layer whose strongest map is shown in panels (b) and (c)")
+    p.add_argument("--layer", default="relu5", help="ZF-Net layer whose strongest map is shown in panels (b) and (c)")
     p.add_argument("--target", default=None, help="class name or index (default: the predicted class)")
+    p.add_argument("--method", choices=["auto", "full", "incremental", "approximate"], default="auto",
+                   help="auto: incremental for ZF-Net, full for EfficientNet (whose blocks it cannot split yet)")
+    p.add_argument("--tau", type=float, default=0.5, help="region cap of --method approximate")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None, help="default: sized to memory")
     p.add_argument("--out", default="occlusion.png")
     p.add_argument("--overlay", default=None, help="also write the heatmap over the image here")

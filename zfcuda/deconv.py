@@ -9,6 +9,7 @@ on the way down, as in the original deconvnet.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import torch
@@ -22,18 +23,23 @@ from .nn import SwitchMaxPool2d
 
 PASS_THROUGH = (nn.LocalResponseNorm, nn.Dropout, nn.Identity)
 SUPPORTED = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, *PASS_THROUGH)
+# Layers that start a classifier head: a Sequential's feature chain stops before the first of them.
+HEAD = (nn.Flatten, nn.Linear, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
 
 
 def feature_chain(model: nn.Module) -> nn.Sequential:
     """The convolutional part of ``model`` as an ``nn.Sequential``: ZF-Net's ``conv_layers``, a
-    torchvision-style ``features``, or the model itself when it is a Sequential."""
+    torchvision-style ``features``, or a Sequential's children up to its head (the first
+    Flatten, Linear or adaptive pool)."""
     if isinstance(model, ZFNet):
         return model.conv_layers
     features = getattr(model, "features", None)
     if isinstance(features, nn.Sequential):
         return features
     if isinstance(model, nn.Sequential):
-        return model
+        # A whole classifier as one Sequential: its convolutional part ends where the head begins.
+        head = next((i for i, m in enumerate(model) if isinstance(m, HEAD)), len(model))
+        return model if head == len(model) else nn.Sequential(OrderedDict(list(model.named_children())[:head]))
     raise TypeError(
         f"DeconvNet needs a ZFNet, a model whose `features` is an nn.Sequential (torchvision's AlexNet, VGG), "
         f"or an nn.Sequential; got {type(model).__name__}"
@@ -61,6 +67,8 @@ class DeconvNet:
                 raise TypeError(f"DeconvNet cannot invert layer {name!r} ({type(module).__name__}); supported layers: {supported}")
             if isinstance(module, nn.Conv2d) and module.padding_mode != "zeros":
                 raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding_mode {module.padding_mode!r} (only 'zeros')")
+            if isinstance(module, nn.Conv2d) and isinstance(module.padding, str):
+                raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding={module.padding!r}; give the padding as integers")
             if isinstance(module, nn.MaxPool2d) and not isinstance(module, SwitchMaxPool2d):
                 module = SwitchMaxPool2d.from_max_pool(module, record_switches=False)
             self.layers.append((name, module))
@@ -259,6 +267,7 @@ class DeconvNet:
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
         last = self.index(layer)
+        selections = selections.to(activation.device)
         parts = [self._project_chunk(activation, records, last, part, value, crop) for part in selections.split(chunk)]
         return torch.cat(parts) if parts else activation.new_zeros((0, *records[0][0]))
 

@@ -110,7 +110,10 @@ def _crop_switches(switches: Tensor, image_index: Tensor, origin: Tensor, crop: 
     h, w = crop
     # Every h x w window of the zero-padded switches, as a view; then one gather of S windows.
     windows = F.pad(switches, (w, w, h, h)).unfold(2, h, 1).unfold(3, w, 1)  # (N, C, H + h + 1, W + w + 1, h, w)
-    return windows[image_index, :, origin[:, 0] + h, origin[:, 1] + w]
+    # A crop wholly in the padding (whose signal is zero) reads the nearest window instead.
+    rows = (origin[:, 0] + h).clamp(0, windows.shape[2] - 1)
+    cols = (origin[:, 1] + w).clamp(0, windows.shape[3] - 1)
+    return windows[image_index, :, rows, cols]
 
 
 def paste(crops: Tensor, origin: Tensor, size: tuple[int, int]) -> Tensor:
@@ -119,5 +122,7 @@ def paste(crops: Tensor, origin: Tensor, size: tuple[int, int]) -> Tensor:
     maps = crops.new_zeros((s, c, *size))
     for i, (y, x) in enumerate(origin.tolist()):  # one slice copy per crop: cheaper than an index_put
         top, left, bottom, right = max(y, 0), max(x, 0), min(y + h, size[0]), min(x + w, size[1])
+        if bottom <= top or right <= left:  # a crop wholly in the padding: nothing to paste
+            continue
         maps[i, :, top:bottom, left:right] = crops[i, :, top - y : bottom - y, left - x : right - x]
     return maps

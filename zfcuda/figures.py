@@ -78,14 +78,12 @@ def top9_figures(net: Pretrained, data: ImageFolder, layers: Sequence[str], maps
         return model_input(torch.stack([data[i][0] for i in ids.tolist()]).to(context.device), mean)
 
     shards = torch.arange(len(data)).split(batch_size)[context.rank :: context.world_size]
-    batches = ((load(ids), ids) for ids in shards)
-    state = None
-    if resume:
-        if checkpoint is None:
-            raise ValueError("resume needs a checkpoint path")
-        path = Path(f"{checkpoint}.rank{context.rank}" if context.world_size > 1 else checkpoint)
-        state = load_state(path) if path.exists() else None
-    result = top_activations(deconv, batches, names, k=9, state=state, checkpoint=checkpoint, total=len(shards))
+    state = _resume_state(checkpoint, context, batch_size) if resume else None
+    done = state["batches"] if state else 0
+    batches = ((load(ids), ids) for ids in shards[done:])  # scanned batches are not loaded again
+    result = top_activations(deconv, batches, names, k=9, state=state, checkpoint=checkpoint, total=len(shards) - done,
+                             resumed_batches_left_out=True,
+                             checkpoint_info={"run": {"world_size": context.world_size, "batch_size": batch_size}})
     if not context.is_main:
         return []
     out_dir = Path(out_dir)
@@ -98,6 +96,21 @@ def top9_figures(net: Pretrained, data: ImageFolder, layers: Sequence[str], maps
         top9_grid(projections, patches).save(path)
         paths.append(path)
     return paths
+
+
+def _resume_state(checkpoint: str | Path | None, context, batch_size: int) -> dict | None:
+    """This rank's partial scan, checked against the run it is to continue."""
+    if checkpoint is None:
+        raise ValueError("resume needs a checkpoint path")
+    path = Path(f"{checkpoint}.rank{context.rank}" if context.world_size > 1 else checkpoint)
+    if not path.exists():
+        return None
+    state = load_state(path)
+    saved = state.get("run", {"world_size": context.world_size, "batch_size": batch_size})
+    if saved != {"world_size": context.world_size, "batch_size": batch_size}:
+        raise ValueError(f"checkpoint {path} was written by a run with {saved}; resume with the same "
+                         f"--batch-size and number of processes (now batch_size {batch_size}, world_size {context.world_size})")
+    return state
 
 
 def _top_crops(deconv: DeconvNet, topk: TopK, layer: str, channels: list[int], load, mean: Tensor):

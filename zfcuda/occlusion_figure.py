@@ -74,7 +74,8 @@ def fig7(image: np.ndarray, result: OcclusionResult, path: str | Path, class_nam
         ax.set_title(f"(c) projection of {result.layer}\nmap {result.feature_map}", fontsize=9)
 
     ax = axes.pop(0)
-    shown = ax.imshow(result.prob.numpy(), cmap="jet", vmin=0, vmax=max(float(result.prob.max()), 1e-6), extent=extent)
+    # The map's own range (the colour bar gives the values): a robust classifier's changes are small.
+    shown = ax.imshow(result.prob.numpy(), cmap="jet", extent=extent)
     fig.colorbar(shown, ax=ax, fraction=0.046)
     ax.set_title(f"(d) p({_name(result.target, class_names)})", fontsize=9)
 

@@ -89,12 +89,13 @@ class IncrementalOcclusion:
             raise ValueError(f"tau must be in (0, 1], got {tau}")
         self.stages = model_stages(model)
         self.image, self.patch_size, self.tau, self.full_fraction, self.watch = image, tuple(patch_size), tau, full_fraction, watch
+        fill = fill.to(image)
         self.fill = fill.expand_as(image) if fill.dim() == 3 else fill.view(-1, 1, 1).expand_as(image)
         with torch.no_grad():
             x, self.clean = image[None], []
             for stage in self.stages:
                 x = stage(x)
-                self.clean.append(x[0])
+                self.clean.append(x[0].clone())  # a following in-place ReLU would overwrite x
             expected = model(image[None]) if expected is None else expected
         if x.shape != expected.shape or not torch.allclose(x, expected, rtol=1e-4, atol=1e-5):
             raise ValueError("the model's stages do not reproduce its forward pass; use method='full' for this model")
@@ -148,7 +149,7 @@ class IncrementalOcclusion:
         """The region of this stage's output, or None when the rest must run on full maps."""
         if isinstance(stage, POINTWISE):
             return _Region(stage(region.values), region.origin)
-        if not isinstance(stage, WINDOWED):
+        if not isinstance(stage, WINDOWED) or not _zero_padded(stage):
             return None
         kernel, stride, padding, dilation = _geometry(stage)
         out_size = self.clean[index].shape[-2:]
@@ -157,7 +158,9 @@ class IncrementalOcclusion:
         last = torch.stack([torch.div(region.origin[:, d] + region.values.shape[2 + d] - 1 + padding[d], stride[d], rounding_mode="floor") for d in range(2)], 1)
         first = first.clamp_min(0)
         last = torch.minimum(last, torch.tensor(out_size, device=last.device) - 1)
-        size = [int((last[:, d] - first[:, d]).max()) + 1 for d in range(2)]
+        # At least 1: a change no output reads (stride > kernel, rows dropped by flooring) still
+        # recomputes one (unchanged) output, which keeps every shape valid.
+        size = [max(1, int((last[:, d] - first[:, d]).max()) + 1) for d in range(2)]
         if self.tau < 1:
             caps = [max(1, math.ceil(self.tau * out_size[d])) for d in range(2)]
             if any(size[d] > caps[d] for d in range(2)):
@@ -188,6 +191,14 @@ class IncrementalOcclusion:
         windows = clean.unfold(0, h, 1).unfold(1, w, 1)  # (H - h + 1, W - w + 1, h, w)
         replaced = windows[region.origin[:, 0], region.origin[:, 1]].flatten(1).sum(1)
         return self.watched_sum - replaced + region.values[:, channel].flatten(1).sum(1)
+
+
+def _zero_padded(stage: nn.Module) -> bool:
+    """Whether the stage pads with zeros (convolutions) or -inf (pools) by an integer amount;
+    other padding ("same", reflect, ...) runs on full maps."""
+    if isinstance(stage, nn.Conv2d):
+        return stage.padding_mode == "zeros" and not isinstance(stage.padding, str)
+    return True
 
 
 def _geometry(stage: nn.Module) -> tuple[tuple[int, int], ...]:

@@ -73,6 +73,8 @@ def top_activations(
     checkpoint_every: int = 50,
     progress: bool = True,
     total: int | None = None,
+    resumed_batches_left_out: bool = False,
+    checkpoint_info: dict | None = None,
 ) -> dict[str, TopK]:
     """Streams (images, dataset ids) batches once and keeps the top-k activations of every map of ``layers``.
 
@@ -88,6 +90,9 @@ def top_activations(
         checkpoint_every: batches between checkpoints.
         progress: show a progress bar (on rank 0).
         total: the number of batches, for the bar when ``batches`` has no length.
+        resumed_batches_left_out: ``batches`` already leaves out the ones ``state`` holds (so a
+            resumed scan does not load them again); by default they are passed and skipped.
+        checkpoint_info: extra entries saved with every checkpoint (e.g. the run's settings).
 
     Returns:
         layer name -> TopK.
@@ -102,10 +107,10 @@ def top_activations(
     done = state["batches"] if state else 0
     show = progress and (not dist.is_initialized() or dist.get_rank() == 0)
     iterator = progress_bar(batches, "top-k scan", show=show, total=total)
-    seen = 0
+    seen = done if resumed_batches_left_out else 0
     for images, image_ids in iterator:
         seen += 1
-        if seen <= done:
+        if seen <= done and not resumed_batches_left_out:
             continue
         outputs, _ = deconv.forward_all(images, indices[-1])
         for index, name in zip(indices, names):
@@ -113,11 +118,11 @@ def top_activations(
             current = result.get(name) or TopK.empty(activation.shape[1], k)
             result[name] = current.merged(*_candidates(activation, image_ids))
         if checkpoint is not None and seen % checkpoint_every == 0:
-            _save(checkpoint, {"topk": result, "batches": seen})
+            _save(checkpoint, {"topk": result, "batches": seen, **(checkpoint_info or {})})
+    if checkpoint is not None:  # this rank's own result: resuming merges across ranks again
+        _save(checkpoint, {"topk": result, "batches": seen, "complete": True, **(checkpoint_info or {})})
     if dist.is_initialized() and dist.get_world_size() > 1:
         result = {name: _merge_across_ranks(topk) for name, topk in result.items()}
-    if checkpoint is not None:
-        _save(checkpoint, {"topk": result, "batches": seen, "complete": True})
     return result
 
 
