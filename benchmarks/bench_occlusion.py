@@ -104,10 +104,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--zfnet-stride", dest="zfnet_stride", type=int, default=None)
     parser.add_argument("--vgg-stride", dest="vgg_stride", type=int, default=None)
+    parser.add_argument("--tf32", action="store_true", help="let cuDNN use TF32 (then no method is float32-exact)")
     parser.add_argument("--captum-stride", dest="captum_stride", type=int, default=16, help="at most the patch (captum's rule)")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     on_gpu = device.type == "cuda"
+    # TF32 convolutions round to ~1e-3: full and incremental would then differ by that much.
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = args.tf32
     if not on_gpu:
         keep_freed_memory()
     torch.manual_seed(0)
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None) -> dict:
         approx = ", ".join(f"tau {tau}: {p[f'approximate_tau{tau}']:.1f}" for tau in TAUS)
         print(f"{name} stride {stride}: positions/s captum {captum}, full {p['full']:.1f}, incremental {p['incremental']:.1f} "
               f"({record['incremental_over_full']:.2f}x full, max rel diff {record['incremental_max_rel_diff']:.1e}), {approx}")
-    payload = {"patch": PATCH, "image": [3, 224, 224], "cases": records}
+    payload = {"patch": PATCH, "image": [3, 224, 224], "tf32": args.tf32, "cases": records}
     print(f"wrote {write_results('occlusion', device, payload)}")
     return payload
 

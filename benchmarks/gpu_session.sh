@@ -6,6 +6,9 @@ set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 REPO=$(pwd)
 export ZFCUDA_CUDA=on TORCH_CUDA_ARCH_LIST=9.0 CMAKE_BUILD_PARALLEL_LEVEL=16 PYTHONUNBUFFERED=1
+# The image's default CXX (/opt/gcc) leaves libstdc++ out of the extension's NEEDED libraries and
+# every C++ error path then segfaults (seen 2026-11-25); the system compiler links it properly.
+[ -x /usr/bin/g++ ] && export CXX=/usr/bin/g++ CC=/usr/bin/gcc CUDAHOSTCXX=/usr/bin/g++
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 start=$(date +%s)
 python3 -m pip install --no-build-isolation --no-deps -q --target /tmp/zf . > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
