@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from . import ops
 from .deconv_crop import crop_down
+from .geometry import window_geometry
 from .models import ZFNet
 from .nn import SwitchMaxPool2d
 
@@ -107,9 +108,7 @@ class DeconvNet:
         for i in range(self.index(layer), -1, -1):
             module = self.layers[i][1]
             if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
-                kernel, stride, padding, dilation = (
-                    _pair(getattr(module, name)) for name in ("kernel_size", "stride", "padding", "dilation")
-                )
+                kernel, stride, padding, dilation = window_geometry(module)
                 for d in range(2):
                     box[d] = box[d] * stride[d] - padding[d]
                     box[d + 2] = box[d + 2] * stride[d] - padding[d] + dilation[d] * (kernel[d] - 1)
@@ -283,10 +282,6 @@ class DeconvNet:
         top[rows, channel, 0, 0] = signal
         maps, stop = crop_down(self.layers, records, last, top, activation.shape[2:], image, selections[:, 2:])
         return self.down(maps, image, records, stop - 1) if stop > 0 else maps
-
-
-def _pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 def _transposed_conv(x: Tensor, conv: nn.Conv2d, input_size: tuple[int, int]) -> Tensor:

@@ -20,15 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import ops
+from .geometry import window_geometry
 from .nn import SwitchMaxPool2d
-
-
-def _geometry(module: nn.Module) -> tuple[tuple[int, int], ...]:
-    """(kernel, stride, padding, dilation) of a Conv2d or SwitchMaxPool2d, as pairs."""
-    if isinstance(module, SwitchMaxPool2d):
-        g = module.geometry()
-        return g["kernel_size"], g["stride"], g["padding"], g["dilation"]
-    return module.kernel_size, module.stride, module.padding, module.dilation
 
 
 def crop_down(
@@ -56,7 +49,7 @@ def crop_down(
         module = layers[i][1]
         size, switches = records[i]
         if isinstance(module, (nn.Conv2d, SwitchMaxPool2d)):
-            kernel, stride, padding, dilation = _geometry(module)
+            kernel, stride, padding, dilation = window_geometry(module)
             crop = tuple((x.shape[2 + d] - 1) * stride[d] + dilation[d] * (kernel[d] - 1) + 1 for d in range(2))
             if crop[0] >= size[0] and crop[1] >= size[1]:
                 return paste(x, origin, out_size), i + 1

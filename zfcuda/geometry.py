@@ -30,6 +30,13 @@ def pair(value: IntPair, name: str) -> list[int]:
     return items
 
 
+def window_geometry(layer) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(kernel, stride, padding, dilation) of a windowed layer (``nn.Conv2d`` or ``nn.MaxPool2d``
+    and its subclasses), each as [height, width]; integer padding only."""
+    names = ("kernel_size", "stride", "padding", "dilation")
+    return tuple(pair(getattr(layer, name), name) for name in names)
+
+
 def pooled_length(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
     """Output length of one pooled dimension, exactly as nn.MaxPool2d computes it (0 when none fits)."""
     span = size + 2 * padding - dilation * (kernel - 1) - 1

@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import ops
+from .geometry import window_geometry
 from .models import ZFNet
-from .nn import SwitchMaxPool2d
 
 POINTWISE = (nn.ReLU, nn.LocalResponseNorm, nn.Dropout, nn.Identity)
 WINDOWED = (nn.Conv2d, nn.MaxPool2d)
@@ -151,7 +151,7 @@ class IncrementalOcclusion:
             return _Region(stage(region.values), region.origin)
         if not isinstance(stage, WINDOWED) or not _zero_padded(stage):
             return None
-        kernel, stride, padding, dilation = _geometry(stage)
+        kernel, stride, padding, dilation = window_geometry(stage)
         out_size = self.clean[index].shape[-2:]
         reach = [dilation[d] * (kernel[d] - 1) for d in range(2)]
         first = torch.stack([-torch.div(-(region.origin[:, d] + padding[d] - reach[d]), stride[d], rounding_mode="floor") for d in range(2)], 1)
@@ -199,16 +199,3 @@ def _zero_padded(stage: nn.Module) -> bool:
     if isinstance(stage, nn.Conv2d):
         return stage.padding_mode == "zeros" and not isinstance(stage.padding, str)
     return True
-
-
-def _geometry(stage: nn.Module) -> tuple[tuple[int, int], ...]:
-    """(kernel, stride, padding, dilation) pairs of a Conv2d or max pool."""
-    if isinstance(stage, SwitchMaxPool2d):
-        g = stage.geometry()
-        return g["kernel_size"], g["stride"], g["padding"], g["dilation"]
-
-    def as_pair(v):
-        return (v, v) if isinstance(v, int) else tuple(v)
-
-    stride = stage.stride if stage.stride is not None else stage.kernel_size
-    return as_pair(stage.kernel_size), as_pair(stride), as_pair(stage.padding), as_pair(stage.dilation)
