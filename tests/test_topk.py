@@ -92,7 +92,8 @@ def test_two_process_torchrun_equals_one_process(tmp_path):
         out = tmp_path / f"p{procs}.pt"
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}",
                    str(Path(__file__).parent / "topk_worker.py"), str(out)]  # fmt: skip
-        subprocess.run(command, check=True, env=env, capture_output=True, timeout=300)
+        run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-4000:]
         saved = torch.load(out, weights_only=False)
         results[procs] = saved["scan"]
         for name in ("2", "5"):  # resuming a finished scan (per-rank checkpoints) changes nothing
@@ -107,3 +108,17 @@ def test_two_process_torchrun_equals_one_process(tmp_path):
 def test_bad_k():
     with pytest.raises(ValueError, match="k must be >= 1"):
         top_activations(DeconvNet(small_chain()), [], ["2"], k=0)
+
+
+def test_checkpoints_of_two_ranks_use_separate_temporary_files(tmp_path, monkeypatch):
+    """scan.rank0 and scan.rank1, written at once by two ranks, must not share a temporary file."""
+    from zfcuda import checkpoint_io
+
+    written = []
+    real_save = torch.save
+    monkeypatch.setattr(checkpoint_io.torch, "save", lambda obj, f: (written.append(Path(f).name), real_save(obj, f)))
+    for rank in (0, 1):
+        checkpoint_io.save_atomically({"rank": rank}, tmp_path / f"scan.rank{rank}")
+    assert written == ["scan.rank0.tmp", "scan.rank1.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.rank0", "scan.rank1"]
+    assert [load_state(tmp_path / f"scan.rank{r}")["rank"] for r in (0, 1)] == [0, 1]

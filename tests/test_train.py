@@ -98,7 +98,8 @@ def test_two_process_torchrun_equals_one_process(tmp_path):
         out = tmp_path / f"p{procs}"
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}",
                    "-m", "zfcuda", "train", str(CIFAR), "--out-dir", str(out), *common]  # fmt: skip
-        subprocess.run(command, check=True, env=env, capture_output=True, timeout=600)
+        run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr[-4000:]
         runs[procs] = torch.load(out / "checkpoint.pt", weights_only=False)
     for name, weight in runs[1]["model"].items():
         torch.testing.assert_close(runs[2]["model"][name], weight, rtol=1e-4, atol=1e-6, msg=name)

@@ -16,6 +16,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
+from .checkpoint_io import save_atomically
 from .data import progress as progress_bar
 from .deconv import DeconvNet
 
@@ -118,9 +119,9 @@ def top_activations(
             current = result.get(name) or TopK.empty(activation.shape[1], k)
             result[name] = current.merged(*_candidates(activation, image_ids))
         if checkpoint is not None and seen % checkpoint_every == 0:
-            _save(checkpoint, {"topk": result, "batches": seen, **(checkpoint_info or {})})
+            save_atomically({"topk": result, "batches": seen, **(checkpoint_info or {})}, checkpoint)
     if checkpoint is not None:  # this rank's own result: resuming merges across ranks again
-        _save(checkpoint, {"topk": result, "batches": seen, "complete": True, **(checkpoint_info or {})})
+        save_atomically({"topk": result, "batches": seen, "complete": True, **(checkpoint_info or {})}, checkpoint)
     if dist.is_initialized() and dist.get_world_size() > 1:
         result = {name: _merge_across_ranks(topk) for name, topk in result.items()}
     return result
@@ -131,11 +132,6 @@ def load_state(path: str | Path) -> dict:
     return torch.load(path, weights_only=False)
 
 
-def _save(path: str | Path, state: dict) -> None:
-    path = Path(path)
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
 
 
 def _merge_across_ranks(topk: TopK) -> TopK:

@@ -20,6 +20,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
 from . import distributed
+from .checkpoint_io import save_atomically
 from .data import ImageFolder, collate_skipping, crop_offsets, mean_image, progress, ten_crops, train_crops
 from .models import ZFNet, renormalize_filters
 
@@ -202,9 +203,7 @@ class Trainer:
             "rng": torch.get_rng_state(),  # dropout masks continue identically after a resume
             "arch": {"name": "ZFNet", "num_classes": len(self.train_set.classes), "width": self.config.width, "dropout": self.config.dropout},
         }
-        tmp = path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        tmp.replace(path)
+        save_atomically(state, path)
 
     def _load(self, path: Path) -> None:
         state = torch.load(path, map_location=self.ctx.device, weights_only=False)
