@@ -174,6 +174,58 @@ def test_incremental_handles_sequential_models_with_a_head():
     torch.testing.assert_close(incremental.prob, full.prob, rtol=1e-5, atol=1e-7)
 
 
+def _mobile_cnn() -> nn.Sequential:
+    """MobileNet-style: asymmetric "same" zero padding, depthwise stride-2 convs, batch norm with
+    non-trivial running statistics, ReLU6 and SiLU, residual blocks, an in-place ReLU on a block's output."""
+    from zfcuda.occlusion_stages import Residual
+
+    def block(channels, kernel, act):
+        pad = kernel // 2
+        return Residual(nn.Sequential(act, nn.Conv2d(channels, 2 * channels, 1), nn.BatchNorm2d(2 * channels), nn.ReLU6(),
+                                      nn.Conv2d(2 * channels, 2 * channels, kernel, padding=pad, groups=2 * channels),
+                                      nn.BatchNorm2d(2 * channels), nn.SiLU(), nn.Conv2d(2 * channels, channels, 1)))
+
+    torch.manual_seed(3)
+    model = nn.Sequential(
+        nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(3, 8, 3, stride=2), nn.BatchNorm2d(8), nn.ReLU6(),
+        block(8, 3, nn.Identity()), nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(8, 8, 5, stride=2, groups=8), nn.BatchNorm2d(8),
+        block(8, 5, nn.ReLU()), nn.ReLU(inplace=True), block(8, 3, nn.Identity()), nn.Conv2d(8, 16, 1), nn.ReLU6(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 6),
+    ).double()
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5), module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.uniform_(0.5, 1.5), module.bias.data.uniform_(-0.3, 0.3)
+    return model.eval()
+
+
+@pytest.mark.parametrize("patch, stride", [(5, 3), ((11, 7), (9, 13)), (30, 40)])
+def test_incremental_equals_full_through_residual_blocks_and_batch_norm(patch, stride):
+    model = _mobile_cnn()
+    image = torch.randn(3, 45, 52, dtype=torch.float64)
+    kwargs = dict(patch=patch, stride=stride, batch_size=5, show_progress=False)
+    full = zfcuda.occlusion(model, image, **kwargs)
+    incremental = zfcuda.occlusion(model, image, method="incremental", **kwargs)
+    torch.testing.assert_close(incremental.prob, full.prob, rtol=1e-9, atol=1e-12)
+    assert torch.equal(incremental.top_class, full.top_class) and full.prob.std() > 0
+    rough = zfcuda.occlusion(model, image, method="approximate", tau=0.3, **kwargs)
+    assert torch.isfinite(rough.prob).all() and (rough.prob - full.prob).abs().max() < 0.5
+
+
+def test_incremental_keeps_region_through_residual_blocks():
+    """A small occluder stays a region through the blocks (no silent full recomputation)."""
+    from zfcuda.occlusion_incremental import IncrementalOcclusion, _Region
+
+    model, image = _mobile_cnn(), torch.randn(3, 45, 52, dtype=torch.float64)
+    engine = IncrementalOcclusion(model, image, (3, 3), torch.tensor(0.0))
+    kinds = []
+    advance = engine._advance
+    engine._advance = lambda chain, index, region: kinds.append(type(chain.stages[index]).__name__) or advance(chain, index, region)
+    out, _ = engine(torch.tensor([[20, 20]]))
+    assert kinds.count("Residual") == 3
+    torch.testing.assert_close(out, model(zfcuda.ops.occlusion_batch(image, torch.tensor([[20, 20]]), (3, 3), torch.tensor(0.0, dtype=torch.float64))))
+
+
 def test_approximate_is_exact_at_tau_one_and_close_below():
     model, size, layer = _nets()["zfnet"]
     image = torch.randn(3, size, size)

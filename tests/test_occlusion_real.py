@@ -37,3 +37,14 @@ def test_occluding_the_face_hurts_most(model_and_photo):
     assert 40 <= top <= 150 and left >= 90, (top, left, result.prob)
     assert result.prob.min() < result.clean_prob - 0.1  # the face matters
     assert result.prob.max() > 0.6  # occluding background does little
+
+
+def test_incremental_is_exact_on_efficientnet(model_and_photo):
+    """Depthwise convs, batch norm, ReLU6, TF "same" padding and residual adds, region by region."""
+    model, x = model_and_photo
+    kwargs = dict(patch=32, stride=(40, 48), batch_size=7, show_progress=False)
+    full = zfcuda.occlusion(model, x, **kwargs)
+    incremental = zfcuda.occlusion(model, x, method="incremental", **kwargs)
+    torch.testing.assert_close(incremental.prob, full.prob, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(incremental.top_prob, full.top_prob, rtol=1e-5, atol=1e-6)
+    assert torch.equal(incremental.top_class, full.top_class)

@@ -154,10 +154,10 @@ def _occlusion_inputs(args: argparse.Namespace):
     with Image.open(args.image) as image:
         image.load()
         if args.model == "efficientnet-lite0":
-            from .models.efficientnet_lite import efficientnet_lite0, efficientnet_lite_display, efficientnet_lite_input
+            from .models.efficientnet_lite import efficientnet_lite0, efficientnet_lite_display, efficientnet_lite_input, imagenet_classes
 
             x = efficientnet_lite_input(image)
-            return efficientnet_lite0(), x, efficientnet_lite_display(x), None, None  # no deconvnet for its blocks
+            return efficientnet_lite0(), x, efficientnet_lite_display(x), imagenet_classes(), None  # no deconvnet for its blocks
         from .data import canonical_image
         from .figures import centre_mean, model_input
         from .viz import image_to_rgb
@@ -185,7 +185,7 @@ def _occlusion(args: argparse.Namespace) -> int:
     from .occlusion_figure import fig7, heatmap_overlay
 
     model, x, picture, classes, layer = _occlusion_inputs(args)
-    method = args.method if args.method != "auto" else ("full" if args.model == "efficientnet-lite0" else "incremental")
+    method = "incremental" if args.method == "auto" else args.method
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
     result = occlusion(model.to(device), x.to(device), target=_target(args.target, classes), patch=args.patch, stride=args.stride,
                        layer=layer, method=method, tau=args.tau, batch_size=args.batch_size or "auto")
@@ -205,7 +205,7 @@ def _add_occlusion(commands) -> None:
     p.add_argument("--layer", default="relu5", help="ZF-Net layer whose strongest map is shown in panels (b) and (c)")
     p.add_argument("--target", default=None, help="class name or index (default: the predicted class)")
     p.add_argument("--method", choices=["auto", "full", "incremental", "approximate"], default="auto",
-                   help="auto: incremental for ZF-Net, full for EfficientNet (whose blocks it cannot split yet)")
+                   help="auto: incremental (exact, several times faster than full)")
     p.add_argument("--tau", type=float, default=0.5, help="region cap of --method approximate")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None, help="default: sized to memory")

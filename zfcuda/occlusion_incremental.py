@@ -6,8 +6,9 @@ stride s, padding p and dilation d, changed input rows [a, b) can change only ou
 image is run once, every layer's output is kept, and for each occluder position only that
 region of each layer is recomputed: its input is a crop of the stored clean map with the
 previous layer's updated region pasted in (the fused ``patched_crops`` op), for all positions of
-a chunk at once. Point-wise layers (ReLU, cross-channel LRN, dropout in eval) act on the region
-itself. Once the region covers most of a map, or at the first layer that mixes all positions
+a chunk at once. Point-wise layers (activations, cross-channel LRN, batch norm and dropout in
+eval) act on the region itself; an explicit zero padding shifts it; a residual block runs its
+body on the region and adds the shortcut read at the body's region. Once the region covers most of a map, or at the first layer that mixes all positions
 (Linear, global pooling, flatten), the regions are pasted into full maps and the rest of the
 network runs as usual.
 
@@ -26,31 +27,37 @@ from torch import Tensor, nn
 
 from . import ops
 from .geometry import window_geometry
-from .models import ZFNet
+from .occlusion_stages import Residual, model_stages
 
-POINTWISE = (nn.ReLU, nn.LocalResponseNorm, nn.Dropout, nn.Identity)
+# Point-wise in eval mode (batch norm is an affine map per channel then).
+POINTWISE = (nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.SiLU, nn.Hardswish, nn.Sigmoid, nn.GELU, nn.LeakyReLU, nn.ELU,
+             nn.LocalResponseNorm, nn.Dropout, nn.Identity, nn.BatchNorm2d)
 WINDOWED = (nn.Conv2d, nn.MaxPool2d)
 
 
-def model_stages(model: nn.Module) -> list[nn.Module]:
-    """The model as a flat list of stages whose composition is its forward pass.
+class _Chain:
+    """Stages with their clean input and outputs (Tensor[C, H, W] each); a residual stage keeps
+    its body's chain in ``bodies``."""
 
-    ZF-Net: its conv layers, then the classifier. torchvision-style (``features``, ``avgpool``,
-    ``classifier``): the features, avgpool, flatten, classifier. An ``nn.Sequential``: its children.
+    def __init__(self, stages: list[nn.Module], x: Tensor) -> None:
+        self.stages, self.input, self.outputs, self.bodies = stages, x[0].clone(), [], {}
+        for index, stage in enumerate(stages):
+            if isinstance(stage, Residual):
+                body = _Chain(list(stage.body), x.clone())
+                self.bodies[index] = body
+                x = body.outputs[-1][None] + x
+            else:
+                x = stage(x)
+            self.outputs.append(x[0].clone())  # a following in-place ReLU would overwrite x
+        self.output = x
 
-    Raises:
-        TypeError: any other model (its forward cannot be split into stages safely).
-    """
-    if isinstance(model, ZFNet):
-        return [*model.conv_layers, model.classifier]
-    if all(isinstance(getattr(model, name, None), nn.Module) for name in ("features", "avgpool", "classifier")):
-        return [*model.features, model.avgpool, nn.Flatten(1), model.classifier]
-    if isinstance(model, nn.Sequential):
-        return list(model)
-    raise TypeError(
-        "incremental occlusion needs a ZFNet, a torchvision-style CNN (features, avgpool, classifier) or an "
-        f"nn.Sequential; got {type(model).__name__} (use method='full' for any other model)"
-    )
+    def source(self, index: int) -> Tensor:
+        """The clean input of stage ``index``."""
+        return self.input if index == 0 else self.outputs[index - 1]
+
+    def maps(self) -> list[Tensor]:
+        """Every clean map, nested bodies included."""
+        return [*self.outputs, *(m for body in self.bodies.values() for m in body.maps())]
 
 
 class _Region:
@@ -87,23 +94,20 @@ class IncrementalOcclusion:
                  full_fraction: float = 0.6, watch: tuple[int, int] | None = None, expected: Tensor | None = None) -> None:
         if not 0 < tau <= 1:
             raise ValueError(f"tau must be in (0, 1], got {tau}")
-        self.stages = model_stages(model)
         self.image, self.patch_size, self.tau, self.full_fraction, self.watch = image, tuple(patch_size), tau, full_fraction, watch
         fill = fill.to(image)
         self.fill = fill.expand_as(image) if fill.dim() == 3 else fill.view(-1, 1, 1).expand_as(image)
         with torch.no_grad():
-            x, self.clean = image[None], []
-            for stage in self.stages:
-                x = stage(x)
-                self.clean.append(x[0].clone())  # a following in-place ReLU would overwrite x
+            self.chain = _Chain(model_stages(model), image[None])
             expected = model(image[None]) if expected is None else expected
+        x = self.chain.output
         if x.shape != expected.shape or not torch.allclose(x, expected, rtol=1e-4, atol=1e-5):
             raise ValueError("the model's stages do not reproduce its forward pass; use method='full' for this model")
-        self.watched_sum = float(self.clean[watch[0]][watch[1]].sum()) if watch else None
+        self.watched_sum = float(self.chain.outputs[watch[0]][watch[1]].sum()) if watch else None
 
     def bytes_per_position(self) -> int:
         """Memory one position costs at most: its share of the full maps after a switch to them."""
-        sizes = sorted((t.numel() * t.element_size() for t in self.clean), reverse=True)
+        sizes = sorted((t.numel() * t.element_size() for t in self.chain.maps()), reverse=True)
         return 2 * (self.image.numel() * self.image.element_size() + sum(sizes[:2]))
 
     @torch.no_grad()
@@ -113,23 +117,21 @@ class IncrementalOcclusion:
         Returns:
             The model's outputs Tensor[B, K], and the watched map's summed activation Tensor[B] (or None).
         """
-        region = self._occluded_input(positions)
-        x, watched = None, None
-        for index, stage in enumerate(self.stages):
-            source = self.image if index == 0 else self.clean[index - 1]
-            if region is None:
-                x = stage(x)
+        watched = []
+        state = self._run(self.chain, self._occluded_input(positions), watched if self.watch else None)
+        out = state.paste_into(self.chain.outputs[-1]) if isinstance(state, _Region) else state
+        return out, (watched[0] if watched else None)
+
+    def _run(self, chain: _Chain, state: _Region | Tensor, watched: list | None = None) -> _Region | Tensor:
+        """Pushes a changed region (or full maps, Tensor[B, C, H, W]) through a chain of stages."""
+        for index, stage in enumerate(chain.stages):
+            if isinstance(state, Tensor):
+                state = stage(state)
             else:
-                advanced = self._advance(stage, index, source, region)
-                if advanced is None:  # from here on, full maps
-                    x, region = stage(region.paste_into(source)), None
-                else:
-                    region = advanced
-            if self.watch and index == self.watch[0]:
-                watched = self._watched(index, region, x)
-        if region is not None:
-            x = region.paste_into(self.clean[-1])
-        return x, watched
+                state = self._advance(chain, index, state)
+            if watched is not None and index == self.watch[0]:
+                watched.append(self._watched(index, state))
+        return state
 
     def _occluded_input(self, positions: Tensor) -> _Region:
         """The occluded pixels (the patch clipped to the image) as a region of the input."""
@@ -145,14 +147,21 @@ class IncrementalOcclusion:
         patches = padded[:, top, left].transpose(0, 1)  # (B, C, ph, pw)
         return _Region(ops.patched_crops(self.image, patches.contiguous(), positions, origin, size), origin)
 
-    def _advance(self, stage: nn.Module, index: int, source: Tensor, region: _Region) -> _Region | None:
-        """The region of this stage's output, or None when the rest must run on full maps."""
-        if isinstance(stage, POINTWISE):
+    def _advance(self, chain: _Chain, index: int, region: _Region) -> _Region | Tensor:
+        """The changed region of stage ``index``'s output, or its full output maps once a region
+        would cover most of the map or the stage mixes all positions."""
+        stage, source = chain.stages[index], chain.source(index)
+        if isinstance(stage, POINTWISE) and not (isinstance(stage, nn.BatchNorm2d) and stage.training):
             return _Region(stage(region.values), region.origin)
+        if isinstance(stage, Residual):
+            return self._residual(chain.bodies[index], source, region)
+        if isinstance(stage, nn.ZeroPad2d) and min(stage.padding) >= 0:
+            left, _, top, _ = stage.padding
+            return _Region(region.values, region.origin + torch.tensor([top, left], device=region.origin.device))
         if not isinstance(stage, WINDOWED) or not _zero_padded(stage):
-            return None
+            return stage(region.paste_into(source))
         kernel, stride, padding, dilation = window_geometry(stage)
-        out_size = self.clean[index].shape[-2:]
+        out_size = chain.outputs[index].shape[-2:]
         reach = [dilation[d] * (kernel[d] - 1) for d in range(2)]
         first = torch.stack([-torch.div(-(region.origin[:, d] + padding[d] - reach[d]), stride[d], rounding_mode="floor") for d in range(2)], 1)
         last = torch.stack([torch.div(region.origin[:, d] + region.values.shape[2 + d] - 1 + padding[d], stride[d], rounding_mode="floor") for d in range(2)], 1)
@@ -168,7 +177,7 @@ class IncrementalOcclusion:
                 first = torch.stack([centre[:, d] - (min(size[d], caps[d]) - 1) // 2 for d in range(2)], 1)
                 size = [min(size[d], caps[d]) for d in range(2)]
         elif size[0] * size[1] >= self.full_fraction * out_size[0] * out_size[1]:
-            return None
+            return stage(region.paste_into(source))
         limit = torch.tensor([out_size[0] - size[0], out_size[1] - size[1]], device=first.device)
         origin = torch.minimum(first.clamp_min(0), limit)
         crop_origin = origin * torch.tensor(stride, device=origin.device) - torch.tensor(padding, device=origin.device)
@@ -181,12 +190,28 @@ class IncrementalOcclusion:
             values = F.max_pool2d(crop, kernel, stride, 0, dilation)
         return _Region(values, origin)
 
-    def _watched(self, index: int, region: _Region | None, x: Tensor | None) -> Tensor:
+    def _residual(self, body: _Chain, source: Tensor, region: _Region) -> _Region | Tensor:
+        """``body(x) + x`` for a changed region of x: the body's changed region plus x read at the
+        same place (the shortcut's change must lie inside the body's region; else full maps)."""
+        changed = self._run(body, _Region(region.values.clone(), region.origin))  # an in-place body must not touch x
+        if isinstance(changed, Tensor):
+            return changed + region.paste_into(source)
+        size = changed.values.shape[-2:]
+        inside = ((region.origin >= changed.origin) & (region.origin + torch.tensor(region.values.shape[-2:], device=region.origin.device)
+                                                       <= changed.origin + torch.tensor(size, device=changed.origin.device))).all()
+        if self.tau == 1 and not inside:
+            return changed.paste_into(body.outputs[-1]) + region.paste_into(source)
+        # Approximate mode: the part of the shortcut's change outside the capped region is dropped.
+        shortcut = ops.patched_crops(source, region.values, region.origin, changed.origin, size, 0.0)
+        return _Region(changed.values + shortcut, changed.origin)
+
+    def _watched(self, index: int, state: _Region | Tensor) -> Tensor:
         channel = self.watch[1]
-        if region is None:
-            return x[:, channel].flatten(1).sum(1)
+        if isinstance(state, Tensor):
+            return state[:, channel].flatten(1).sum(1)
+        region = state
         # The clean sum, with each region's clean values replaced by its new ones.
-        clean = self.clean[index][channel]
+        clean = self.chain.outputs[index][channel]
         h, w = region.values.shape[-2:]
         windows = clean.unfold(0, h, 1).unfold(1, w, 1)  # (H - h + 1, W - w + 1, h, w)
         replaced = windows[region.origin[:, 0], region.origin[:, 1]].flatten(1).sum(1)

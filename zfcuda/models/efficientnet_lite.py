@@ -7,6 +7,9 @@ the real-model case for occlusion sensitivity (depthwise convolutions, batch nor
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 import numpy as np
 import torch
 from PIL import Image
@@ -14,6 +17,13 @@ from torch import Tensor, nn
 
 INPUT_SIZE = 224
 EGYPTIAN_CAT = 285  # ImageNet-1k index; scikit-image's chelsea() is classified as this
+
+
+@cache
+def imagenet_classes() -> list[str]:
+    """The 1000 ImageNet-1k class names in index order ("Egyptian cat" at 285), for legends."""
+    lines = (Path(__file__).with_name("imagenet_classes.txt")).read_text().splitlines()
+    return [line.replace("_", " ") for line in lines]
 
 
 def efficientnet_lite0() -> nn.Module:

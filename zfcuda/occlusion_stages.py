@@ -1,0 +1,93 @@
+"""A model's forward pass as a chain of stages, for the incremental occlusion engine.
+
+The engine walks a flat list of modules whose composition is the model's forward pass; a
+residual block (``body(x) + x``) is one ``Residual`` stage whose body is such a list again.
+Supported: ZF-Net, torchvision-style CNNs (``features``, ``avgpool``, ``classifier``), any
+``nn.Sequential``, and the EfficientNet family of ``efficientnet_pytorch`` /
+``efficientnet-lite-pytorch`` (TF "same" padding, depthwise convolutions, batch norm, residual adds).
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from .models import ZFNet
+
+
+class Residual(nn.Module):
+    """``body(x) + x``: an identity shortcut around a chain of stages."""
+
+    def __init__(self, body: nn.Sequential) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.body(x) + x
+
+
+def model_stages(model: nn.Module) -> list[nn.Module]:
+    """The model as a list of stages whose composition is its forward pass.
+
+    ZF-Net: its conv layers, then the classifier. torchvision-style (``features``, ``avgpool``,
+    ``classifier``): the features, avgpool, flatten, classifier. EfficientNet (``_conv_stem``,
+    ``_blocks``, ``_fc``): stem, each block's layers (``Residual`` where it has a shortcut), head.
+    An ``nn.Sequential``: its children.
+
+    Raises:
+        TypeError: any other model (its forward cannot be split into stages safely).
+    """
+    if isinstance(model, ZFNet):
+        return [*model.conv_layers, model.classifier]
+    if all(isinstance(getattr(model, name, None), nn.Module) for name in ("features", "avgpool", "classifier")):
+        return [*model.features, model.avgpool, nn.Flatten(1), model.classifier]
+    if all(hasattr(model, name) for name in ("_conv_stem", "_bn0", "_blocks", "_conv_head", "_bn1", "_fc")):
+        return _efficientnet_stages(model)
+    if isinstance(model, nn.Sequential):
+        return list(model)
+    raise TypeError(
+        "incremental occlusion needs a ZFNet, a torchvision-style CNN (features, avgpool, classifier), an "
+        f"EfficientNet or an nn.Sequential; got {type(model).__name__} (use method='full' for any other model)"
+    )
+
+
+def _efficientnet_stages(model: nn.Module) -> list[nn.Module]:
+    """EfficientNet's ``forward`` (stem, MBConv blocks, head, pooling, dropout, fc) as stages."""
+    act = _activation(model._swish)
+    stages = [*_same_padded(model._conv_stem), model._bn0, act]
+    for block in model._blocks:
+        if getattr(block, "has_se", False):
+            stages.append(block)  # squeeze-and-excitation pools globally: full maps from here
+            continue
+        block_act = _activation(block._swish)
+        body = []
+        if block._block_args.expand_ratio != 1:
+            body += [*_same_padded(block._expand_conv), block._bn0, block_act]
+        body += [*_same_padded(block._depthwise_conv), block._bn1, block_act, *_same_padded(block._project_conv), block._bn2]
+        args = block._block_args
+        stride = args.stride if isinstance(args.stride, int) else args.stride[0]
+        shortcut = block.id_skip and stride == 1 and args.input_filters == args.output_filters
+        stages += [Residual(nn.Sequential(*body))] if shortcut else body
+    stages += [*_same_padded(model._conv_head), model._bn1, act]
+    if getattr(model._global_params, "local_pooling", False):
+        raise TypeError("EfficientNet with local_pooling is not supported by incremental occlusion; use method='full'")
+    return [*stages, model._avg_pooling, nn.Flatten(1), model._dropout, model._fc]
+
+
+def _activation(module: nn.Module) -> nn.Module:
+    """ReLU6 as it is; the packages' own Swish modules as the equal ``nn.SiLU`` (a known point-wise op)."""
+    return module if isinstance(module, (nn.ReLU6, nn.ReLU, nn.SiLU)) else nn.SiLU()
+
+
+def _same_padded(conv: nn.Conv2d) -> list[nn.Module]:
+    """A conv with TF "same" padding (a ``static_padding`` module applied first) as an explicit
+    ``nn.ZeroPad2d`` and a conv with no padding that shares its weights."""
+    pad = getattr(conv, "static_padding", None)
+    if pad is None:
+        if type(conv).__name__ == "Conv2dDynamicSamePadding":
+            raise TypeError("EfficientNet built without an image size (dynamic 'same' padding) is not supported by "
+                            "incremental occlusion; build it with image_size or use method='full'")
+        return [conv]
+    plain = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                      conv.dilation, conv.groups, bias=conv.bias is not None, device="meta")
+    plain.weight, plain.bias = conv.weight, conv.bias
+    return [pad, plain] if isinstance(pad, nn.ZeroPad2d) else [plain]
