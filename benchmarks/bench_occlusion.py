@@ -1,9 +1,10 @@
 """How fast is occlusion sensitivity: captum's Occlusion vs our full, incremental and approximate engines.
 
-For ZF-Net and a VGG16-shaped net on a 224x224 image with a 16x16 occluder, positions per second
+For ZF-Net and a VGG16-shaped net on a random 224x224 image, and the pretrained EfficientNet-Lite0
+on a real photo (when its packages are installed), with a 16x16 occluder, positions per second
 of each method (medians, same run), with the maps checked in the run: incremental against full
 (max relative difference of p(target)), approximate against exact (max abs difference and SSIM
-of the maps), and our attribution against captum's on captum's own grid.
+of the maps; also for adaptive drill-down), and our attribution against captum's on captum's own grid.
 
     python benchmarks/bench_occlusion.py [--device cpu|cuda] [--repeats 3]
 
@@ -31,6 +32,7 @@ from zfcuda.models import ZFNet  # noqa: E402
 
 PATCH = 16
 TAUS = (0.6, 0.4)
+DRILL = 0.25  # share of the 4x coarser grid refined
 
 
 def _timed(fn, device) -> tuple[float, object]:
@@ -52,10 +54,11 @@ def _ssim(a: torch.Tensor, b: torch.Tensor) -> float | None:
     return float(structural_similarity(a, b, data_range=span, win_size=max(side, 3)))
 
 
-def bench_model(name: str, model, stride: int, captum_stride: int, device, repeats: int) -> dict:
-    image = torch.randn(3, 224, 224, device=device)
+def bench_model(name: str, model, stride: int, captum_stride: int, device, repeats: int, image: torch.Tensor | None = None) -> dict:
+    image = torch.randn(3, 224, 224, device=device) if image is None else image.to(device)
     runs = {"full": {}, "incremental": {}}
     runs.update({f"approximate_tau{tau}": {"tau": tau} for tau in TAUS})
+    runs[f"incremental_drill{DRILL}"] = {"drill_down": DRILL}  # exact engine, adaptive drill-down
     times = {method: [] for method in runs}
     results = {}
     for _ in range(repeats):  # interleaved rounds: no method alone pays a noisy spell
@@ -74,7 +77,7 @@ def bench_model(name: str, model, stride: int, captum_stride: int, device, repea
         "incremental_max_rel_diff": float(((results["incremental"].prob - exact).abs() / exact.abs().clamp_min(1e-12)).max()),
         "approximate_error": {
             method: {"max_abs_diff": float((results[method].prob - exact).abs().max()), "ssim": _ssim(results[method].prob, exact)}
-            for method in runs if method.startswith("approximate")
+            for method in runs if method.startswith("approximate") or "drill" in method
         },
     }
     try:
@@ -98,6 +101,19 @@ def bench_model(name: str, model, stride: int, captum_stride: int, device, repea
     return record
 
 
+def _efficientnet_case(device) -> tuple[torch.nn.Module, torch.Tensor] | None:
+    """The real classifier on scikit-image's cat photo, when its packages are installed."""
+    try:
+        from PIL import Image
+        from skimage import data
+
+        from zfcuda.models.efficientnet_lite import efficientnet_lite0, efficientnet_lite_input
+
+        return efficientnet_lite0().to(device), efficientnet_lite_input(Image.fromarray(data.chelsea()))
+    except ImportError:
+        return None
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -119,13 +135,17 @@ def main(argv: list[str] | None = None) -> dict:
         ("ZF-Net", ZFNet(1000, init="kaiming").eval().to(device), args.zfnet_stride or (4 if on_gpu else 16), args.captum_stride),
         ("VGG16-shaped", vgg16().eval().to(device), args.vgg_stride or (4 if on_gpu else 32), args.captum_stride),
     ]
+    real = _efficientnet_case(device)
+    if real is not None:
+        cases.append(("EfficientNet-Lite0 (ImageNet weights, chelsea)", real[0], args.zfnet_stride or (4 if on_gpu else 16), args.captum_stride, real[1]))
     records = []
-    for name, model, stride, captum_stride in cases:
-        record = bench_model(name, model, stride, captum_stride, device, args.repeats)
+    for name, model, stride, captum_stride, *image in cases:
+        record = bench_model(name, model, stride, captum_stride, device, args.repeats, *image)
         records.append(record)
         p = record["positions_per_s"]
         captum = f"{p['captum']:.1f}" if p.get("captum") else "n/a"
         approx = ", ".join(f"tau {tau}: {p[f'approximate_tau{tau}']:.1f}" for tau in TAUS)
+        approx += f", drill-down {DRILL}: {p[f'incremental_drill{DRILL}']:.1f}"
         print(f"{name} stride {stride}: positions/s captum {captum}, full {p['full']:.1f}, incremental {p['incremental']:.1f} "
               f"({record['incremental_over_full']:.2f}x full, max rel diff {record['incremental_max_rel_diff']:.1e}), {approx}")
     payload = {"patch": PATCH, "image": [3, 224, 224], "tf32": args.tf32, "cases": records}

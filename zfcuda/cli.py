@@ -188,7 +188,8 @@ def _occlusion(args: argparse.Namespace) -> int:
     method = "incremental" if args.method == "auto" else args.method
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
     result = occlusion(model.to(device), x.to(device), target=_target(args.target, classes), patch=args.patch, stride=args.stride,
-                       layer=layer, method=method, tau=args.tau, batch_size=args.batch_size or "auto")
+                       layer=layer, method=method, tau=args.tau, batch_size=args.batch_size or "auto",
+                       drill_down=args.drill_down, drill_factor=args.drill_factor)
     print(f"wrote {fig7(picture, result, args.out, classes)}")
     if args.overlay:
         print(f"wrote {heatmap_overlay(picture, result, args.overlay)}")
@@ -207,6 +208,9 @@ def _add_occlusion(commands) -> None:
     p.add_argument("--method", choices=["auto", "full", "incremental", "approximate"], default="auto",
                    help="auto: incremental (exact, several times faster than full)")
     p.add_argument("--tau", type=float, default=0.5, help="region cap of --method approximate")
+    p.add_argument("--drill-down", dest="drill_down", type=float, default=None,
+                   help="compute a coarser grid first, then the full grid around this fraction of it with the largest drops")
+    p.add_argument("--drill-factor", dest="drill_factor", type=int, default=4, help="how much coarser (default 4)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None, help="default: sized to memory")
     p.add_argument("--out", default="occlusion.png")

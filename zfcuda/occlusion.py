@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from . import ops
 from .data import progress
 from .grids import PositionGrid, captum_grid, paper_grid
+from .occlusion_drill import drill_down as drill_down_grid
 
 METHODS = ("full", "incremental", "approximate")
 
@@ -42,6 +43,8 @@ class OcclusionResult:
         activation (Tensor[rows, cols]): that map's summed activation at each position.
         projection (Tensor[C, H, W]): that map's strongest unit projected to pixels (deconvnet).
         method: how the outputs were computed.
+        computed (Tensor[rows, cols], bool): with drill-down, where values were computed rather
+            than interpolated (None: everywhere).
     """
 
     grid: PositionGrid
@@ -56,6 +59,7 @@ class OcclusionResult:
     activation: Tensor | None = None
     projection: Tensor | None = None
     method: str = "full"
+    computed: Tensor | None = None
 
     @property
     def clean_prob(self) -> float:
@@ -96,6 +100,8 @@ def occlusion(
     grid: str = "paper",
     output: str = "auto",
     tau: float = 0.5,
+    drill_down: float | None = None,
+    drill_factor: int = 4,
     show_progress: bool = True,
 ) -> OcclusionResult:
     """Slides an occluder over ``image`` and records the classifier's response at every position.
@@ -124,6 +130,11 @@ def occlusion(
         output: "logits", "probs", or "auto" (probabilities if the outputs are non-negative and
             sum to 1).
         tau: the region cap of "approximate", in (0, 1].
+        drill_down: adaptive drill-down (with any method): compute a grid ``drill_factor`` times
+            coarser everywhere, then the requested grid only around this fraction of coarse
+            positions with the lowest p(target); the rest is interpolated (``result.computed``
+            marks what was computed). None: every position is computed.
+        drill_factor: the coarse grid's step, in steps of the requested grid (>= 2).
         show_progress: show a progress bar over the chunks.
 
     Returns:
@@ -163,14 +174,15 @@ def occlusion(
                                               tau=tau if method == "approximate" else 1.0, watch=watch, expected=clean_out)
             per_position = engine.bytes_per_position() if engine is not None else None
             chunk = _chunk_size(model, image, batch_size, memory_budget, len(positions.positions), per_position)
-            prob, top_class, top_prob, activation = [], [], [], []
             captured: list[Tensor] = []
             hook = engine is None and layer_module is not None
             # Summed inside the hook: a following in-place ReLU would change the output afterwards.
             handle = layer_module.register_forward_hook(lambda m, i, o: captured.append(o[:, feature_map].flatten(1).sum(1))) if hook else None
-            try:
-                chunks = positions.positions.to(image.device).split(chunk)
-                for part in progress(chunks, f"occlusion ({method})", show=show_progress, leave=False):
+
+            def evaluate(corners: Tensor) -> dict[str, Tensor]:
+                """The outputs (Tensor[N] each, on the CPU) for occluders at ``corners`` (Tensor[N, 2])."""
+                outputs: dict[str, list[Tensor]] = {"prob": [], "top_class": [], "top_prob": [], "activation": []}
+                for part in progress(corners.split(chunk), f"occlusion ({method})", show=show_progress, leave=False):
                     if engine is None:
                         occluded = ops.occlusion_batch(image, part, positions.patch_size, fill_tensor)
                         out = _call(model, occluded, len(part))
@@ -178,12 +190,20 @@ def occlusion(
                     else:
                         out, watched = engine(part)
                     probs = _to_probs(out, probs_kind)
-                    prob.append(_kept(probs[:, target]))
                     best = probs.max(dim=1)
-                    top_prob.append(_kept(best.values))
-                    top_class.append(best.indices.cpu())
+                    outputs["prob"].append(_kept(probs[:, target]))
+                    outputs["top_prob"].append(_kept(best.values))
+                    outputs["top_class"].append(best.indices.cpu())
                     if watched is not None:
-                        activation.append(_kept(watched))
+                        outputs["activation"].append(_kept(watched))
+                return {name: torch.cat(values) for name, values in outputs.items() if values}
+
+            try:
+                corners = positions.positions.to(image.device)
+                if drill_down is None:
+                    flat, computed = evaluate(corners), None
+                else:
+                    flat, computed = drill_down_grid(evaluate, corners, positions.grid_shape, drill_factor, drill_down)
             finally:
                 if handle is not None:
                     handle.remove()
@@ -192,14 +212,14 @@ def occlusion(
     shape = positions.grid_shape
     result = OcclusionResult(
         grid=positions, image_size=size, target=target, clean_probs=_kept(clean_probs),
-        prob=torch.cat(prob).view(shape), top_class=torch.cat(top_class).view(shape),
-        top_prob=torch.cat(top_prob).view(shape), method=method,
+        prob=flat["prob"].view(shape), top_class=flat["top_class"].view(shape),
+        top_prob=flat["top_prob"].view(shape), method=method, computed=computed,
     )
     if layer is not None:
         from .deconv import DeconvNet
 
         result.layer, result.feature_map = layer, feature_map
-        result.activation = torch.cat(activation).view(shape)
+        result.activation = flat["activation"].view(shape)
         result.projection = DeconvNet(model).project(image[None], layer, channel=feature_map)[0].cpu()
     return result
 
