@@ -8,16 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from .occlusion import OcclusionResult
+from .plotting import pyplot, save_figure
 from .viz import projection_to_rgb
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _extent(result: OcclusionResult) -> tuple[float, float, float, float]:
@@ -47,7 +39,7 @@ def fig7(image: np.ndarray, result: OcclusionResult, path: str | Path, class_nam
         result: from ``zfcuda.occlusion``.
         class_names: names of the classifier's classes, for titles and the legend.
     """
-    plt = _pyplot()
+    plt = pyplot()
     panels = 3 + 2 * (result.activation is not None)
     fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.6))
     extent = _extent(result)
@@ -89,12 +81,12 @@ def fig7(image: np.ndarray, result: OcclusionResult, path: str | Path, class_nam
               bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.set_title("(e) most probable class", fontsize=9)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def heatmap_overlay(image: np.ndarray, result: OcclusionResult, path: str | Path, alpha: float = 0.5) -> Path:
     """The image under a heatmap of the probability drop per pixel (``result.to_attribution()``)."""
-    plt = _pyplot()
+    plt = pyplot()
     drop = result.to_attribution().numpy()
     fig, ax = plt.subplots(figsize=(4.2, 3.8))
     ax.imshow(image)
@@ -103,12 +95,4 @@ def heatmap_overlay(image: np.ndarray, result: OcclusionResult, path: str | Path
     fig.colorbar(shown, ax=ax, fraction=0.046, label="drop in p(target)")
     ax.set_axis_off()
     fig.tight_layout()
-    return _save(fig, path)
-
-
-def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    _pyplot().close(fig)
-    return path
+    return save_figure(fig, path)

@@ -10,6 +10,8 @@ import torch
 from PIL import Image, ImageDraw
 from torch import Tensor
 
+from .plotting import pyplot, save_figure
+
 
 def projection_to_rgb(projection: Tensor, percentile: float = 99.5) -> np.ndarray:
     """A projection (Tensor[3, H, W]) as uint8 HxWx3 for display: zero maps to grey, +-scale to
@@ -53,11 +55,7 @@ def save_projection_figure(image: np.ndarray, projections: Sequence[np.ndarray],
                            overlays: Sequence[np.ndarray] | None = None) -> Path:
     """The input beside its projections, titled, as one PNG; with ``overlays``, a second row
     shows each projection over the image."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = [[image, *projections]] + ([[image, *overlays]] if overlays is not None else [])
     fig, axes = plt.subplots(len(rows), len(rows[0]), figsize=(2.6 * len(rows[0]), 2.9 * len(rows)), squeeze=False)
     for r, panels in enumerate(rows):
@@ -67,11 +65,7 @@ def save_projection_figure(image: np.ndarray, projections: Sequence[np.ndarray],
             ax.set_title(title, fontsize=9)
             ax.axis("off")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def top9_grid(projections: Sequence[Sequence[np.ndarray]], patches: Sequence[Sequence[np.ndarray]], cell: int = 48,
