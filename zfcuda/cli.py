@@ -233,6 +233,22 @@ def _add_evaluate_and_export(commands) -> None:
     p.add_argument("--metrics", default=None, help="JSON of evaluation results to record in the file")
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import DemoSettings, run_demo
+
+    run_demo(args.out, args.photos, args.device, DemoSettings.quick() if args.quick else None)
+    return 0
+
+
+def _add_demo(commands) -> None:
+    p = commands.add_parser("demo", help="every analysis on sample photos, with an index.html (the README's main command)")
+    p.set_defaults(run=_demo)
+    p.add_argument("photos", nargs="*", metavar="PHOTO", help="your photos (default: the photos scikit-image ships)")
+    p.add_argument("--out", default="zfcuda-demo", help="output folder (default: zfcuda-demo)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--quick", action="store_true", help="a small, fast setting (one photo, coarse grids)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zfcuda", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -241,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate_and_export(commands)
     _add_figures(commands)
     _add_occlusion(commands)
+    _add_demo(commands)
     return parser
 
 
