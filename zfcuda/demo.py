@@ -34,6 +34,7 @@ class DemoSettings:
     patch: int = 48
     stride: int = 8
     speed_stride: int = 16
+    efficientnet_stride: int = 16  # a deeper net: a coarser grid keeps the demo to a few minutes on a CPU
     deconv_layers: tuple[str, ...] = ("conv1", "conv2", "conv3", "conv4", "conv5")
     top9_layers: tuple[str, ...] = ("conv2", "conv5")
     maps: int = 4
@@ -42,7 +43,7 @@ class DemoSettings:
 
     @classmethod
     def quick(cls) -> DemoSettings:
-        return cls(patch=64, stride=56, speed_stride=80, deconv_layers=("conv1", "conv5"), top9_layers=("conv5",), maps=2,
+        return cls(patch=64, stride=56, speed_stride=80, efficientnet_stride=56, deconv_layers=("conv1", "conv5"), top9_layers=("conv5",), maps=2,
                    photos=1, invariance_steps=4)
 
 
@@ -244,7 +245,7 @@ def _efficientnet_occlusion(photos: list[Path], out: Path, settings: DemoSetting
     for path in photos:
         with Image.open(path) as image:
             x = efficientnet_lite_input(image)
-        result = occlusion(model, x.to(device), patch=settings.patch, stride=settings.stride, method="incremental")
+        result = occlusion(model, x.to(device), patch=settings.patch, stride=settings.efficientnet_stride, method="incremental")
         picture = efficientnet_lite_display(x)
         figures.append(fig7(picture, result, out / "occlusion" / f"efficientnet_{path.stem}.png", imagenet_classes()).relative_to(out).as_posix())
         figures.append(heatmap_overlay(picture, result, out / "occlusion" / f"efficientnet_{path.stem}_overlay.png").relative_to(out).as_posix())
