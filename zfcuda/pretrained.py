@@ -68,8 +68,30 @@ def load(path: str | Path | None = None, device: str | torch.device = "cpu") -> 
     record = torch.load(path, map_location="cpu", weights_only=False)
     if record.get("format") != "zfcuda-pretrained-1":
         raise ValueError(f"{path} is not an exported zfcuda model (export a training checkpoint with zfcuda.pretrained.export)")
-    arch = record["arch"]
-    model = ZFNet(arch["num_classes"], arch["width"], dropout=arch.get("dropout", 0.5))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in record["model"].items()})
-    return Pretrained(model.to(device).eval(), record["classes"], record["mean"].float(), record["preprocessing"],
+    return Pretrained(_model(record, device), record["classes"], record["mean"].float(), record["preprocessing"],
                       record["metrics"], record["training"])
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Pretrained:
+    """Loads a training checkpoint or snapshot (``zfcuda train --snapshots``) for analysis, in eval
+    mode; ``training["epochs_done"]`` tells its epoch.
+
+    Raises:
+        FileNotFoundError / ValueError: no such file, or not a file the trainer wrote.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(state, dict) or state.get("arch", {}).get("name") != "ZFNet" or "optimizer" not in state:
+        raise ValueError(f"{path} is not a zfcuda training checkpoint or snapshot")
+    training = {"config": state["config"], "epochs_done": state["epochs_done"], "history": state["history"]}
+    return Pretrained(_model(state, device), state["classes"], state["mean"].float(), PREPROCESSING, {}, training)
+
+
+def _model(state: dict, device) -> ZFNet:
+    """The ZF-Net described by a checkpoint's or export's ``arch``, with its weights in float32."""
+    arch = state["arch"]
+    model = ZFNet(arch["num_classes"], arch["width"], dropout=arch.get("dropout", 0.5))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state["model"].items()})
+    return model.to(device).eval()
