@@ -286,3 +286,22 @@ def test_watched_map_before_an_in_place_relu():
     expected = deconv.forward(first[None], "0")[0][0, full.feature_map].sum()
     torch.testing.assert_close(full.activation.reshape(-1)[0], expected)
     torch.testing.assert_close(incremental.activation, full.activation)
+
+
+class _PaddingConv(nn.Conv2d):
+    """A conv subclass with its own forward (TF "same"-style padding first): not a plain conv."""
+
+    def forward(self, x):
+        return super().forward(torch.nn.functional.pad(x, (0, 1, 0, 1)))
+
+
+@pytest.mark.parametrize("odd_layer", [lambda: _PaddingConv(4, 4, 3), lambda: nn.BatchNorm2d(4, track_running_stats=False)],
+                         ids=["conv-subclass-with-own-forward", "batch-norm-without-running-stats"])
+def test_incremental_runs_layers_it_cannot_localise_on_full_maps(odd_layer):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), odd_layer(), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 5)).double().eval()
+    image = torch.randn(3, 32, 30, dtype=torch.float64)
+    full = zfcuda.occlusion(model, image, patch=5, stride=6, show_progress=False)
+    incremental = zfcuda.occlusion(model, image, patch=5, stride=6, method="incremental", show_progress=False)
+    torch.testing.assert_close(incremental.prob, full.prob, rtol=1e-9, atol=1e-12)

@@ -14,6 +14,17 @@ from torch import Tensor, nn
 from .models import ZFNet
 
 
+class Pointwise(nn.Module):
+    """Marks a module the adapter knows to act on each position alone (e.g. a package's own Swish)."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.module(x)
+
+
 class Residual(nn.Module):
     """``body(x) + x``: an identity shortcut around a chain of stages."""
 
@@ -64,8 +75,8 @@ def _efficientnet_stages(model: nn.Module) -> list[nn.Module]:
             body += [*_same_padded(block._expand_conv), block._bn0, block_act]
         body += [*_same_padded(block._depthwise_conv), block._bn1, block_act, *_same_padded(block._project_conv), block._bn2]
         args = block._block_args
-        stride = args.stride if isinstance(args.stride, int) else args.stride[0]
-        shortcut = block.id_skip and stride == 1 and args.input_filters == args.output_filters
+        # Exactly the package's test: a stride given as the list [1] is not == 1, so no shortcut there.
+        shortcut = block.id_skip and args.stride == 1 and args.input_filters == args.output_filters
         stages += [Residual(nn.Sequential(*body))] if shortcut else body
     stages += [*_same_padded(model._conv_head), model._bn1, act]
     if getattr(model._global_params, "local_pooling", False):
@@ -74,8 +85,9 @@ def _efficientnet_stages(model: nn.Module) -> list[nn.Module]:
 
 
 def _activation(module: nn.Module) -> nn.Module:
-    """ReLU6 as it is; the packages' own Swish modules as the equal ``nn.SiLU`` (a known point-wise op)."""
-    return module if isinstance(module, (nn.ReLU6, nn.ReLU, nn.SiLU)) else nn.SiLU()
+    """The model's activation as it is (ReLU6, or the packages' own Swish, marked point-wise so that
+    the engine rounds exactly as the model does)."""
+    return module if isinstance(module, (nn.ReLU6, nn.ReLU, nn.SiLU)) else Pointwise(module)
 
 
 def _same_padded(conv: nn.Conv2d) -> list[nn.Module]:
