@@ -12,7 +12,7 @@ from zfcuda.correspondence import correspondence, random_boxes, sign_disagreemen
 
 
 def _direct_delta(differences: torch.Tensor) -> tuple[float, float]:
-    values = [float((torch.sign(a) != torch.sign(b)).double().mean()) for a, b in itertools.permutations(differences, 2)]
+    values = [float((torch.sign(a) != torch.sign(b)).double().mean()) for a, b in itertools.combinations(differences, 2)]
     values = torch.tensor(values, dtype=torch.float64)
     return float(values.mean()), float(values.std())
 

@@ -60,3 +60,17 @@ def test_bad_drill_down(factor, fraction, message):
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 16 * 16, 3))
     with pytest.raises(ValueError, match=message):
         zfcuda.occlusion(model, torch.randn(3, 16, 16), patch=4, stride=2, drill_down=fraction, drill_factor=factor, show_progress=False)
+
+
+def test_positions_on_a_coarse_line_belong_to_the_cells_on_both_sides():
+    """9x9 grid, factor 4 (coarse lines 0, 4, 8): with only node (4, 4) chosen, every fine position
+    of the four cells around it is computed, rows 0-8 and columns 0-8."""
+    grid = paper_grid((36, 36), 4, 4)
+    assert grid.grid_shape == (9, 9)
+
+    def evaluate(corners):
+        centre = ((corners // 4) == 4).all(1)
+        return {"prob": torch.where(centre, 0.0, 1.0).double()}
+
+    _, computed = drill_down(evaluate, grid.positions, grid.grid_shape, 4, 1 / 9)
+    assert computed.all()

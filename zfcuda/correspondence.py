@@ -7,7 +7,7 @@ measures Delta = sum over pairs i != j of the Hamming distance between sign(eps_
 sign(eps_j), lower meaning more consistent, against randomly placed occluders of the same size.
 
 We report, as the paper's table does, the Hamming distance as a fraction of the feature length,
-its mean over the ordered pairs i != j and the standard deviation over those pairs.
+its mean over the pairs and the standard deviation over the pairs (each unordered pair once).
 """
 
 from __future__ import annotations
@@ -47,20 +47,24 @@ class CorrespondenceResult:
         return "\n".join(lines)
 
 
-def sign_disagreement(differences: Tensor) -> tuple[float, float]:
-    """Mean and standard deviation over ordered pairs i != j of the fraction of entries where
-    sign(differences[i]) != sign(differences[j]).
+def sign_disagreement(differences: Tensor, rtol: float = 1e-6) -> tuple[float, float]:
+    """Mean and standard deviation over the pairs i < j of the fraction of entries where
+    sign(differences[i]) != sign(differences[j]) (the distance is symmetric, so the mean over
+    ordered pairs i != j is the same).
 
     Args:
         differences (Tensor[N, D]): one feature difference vector per image, N >= 2.
+        rtol: changes smaller than this fraction of the vector's largest change count as 0 (sign 0):
+            rounding noise where the occluder cannot reach must not look like a sign.
     """
     if differences.dim() != 2 or differences.shape[0] < 2:
         raise ValueError(f"need feature differences of at least 2 images as Tensor[N, D], got shape {tuple(differences.shape)}")
-    signs = torch.sign(differences).to(torch.int8)
+    scale = differences.abs().amax(1, keepdim=True)
+    signs = torch.where(differences.abs() <= rtol * scale, 0, torch.sign(differences)).to(torch.int8)
     n = signs.shape[0]
-    pairs = torch.stack([(signs[i][None] != signs).double().mean(1) for i in range(n)])  # (N, N)
-    off_diagonal = pairs[~torch.eye(n, dtype=torch.bool)]
-    return float(off_diagonal.mean()), float(off_diagonal.std()) if n > 2 else 0.0
+    first, second = torch.triu_indices(n, n, offset=1)
+    pairs = (signs[first] != signs[second]).double().mean(1)
+    return float(pairs.mean()), float(pairs.std()) if len(pairs) > 1 else 0.0
 
 
 def random_boxes(sizes: Tensor, image_size: tuple[int, int], seed: int) -> Tensor:
@@ -112,6 +116,8 @@ def correspondence(model: nn.Module, images: Tensor, regions: Mapping[str, Tenso
     captured: dict[str, Tensor] = {}
     hooks = [module.register_forward_hook(lambda m, i, o, name=name: captured.__setitem__(name, o.detach().flatten(1).double().clone()))
              for name, module in modules.items()]
+    parameter = next(model.parameters(), None)
+    images = images.to(parameter.device) if parameter is not None else images  # the model's device
     was_training = model.training
     model.eval()
     try:
@@ -141,6 +147,7 @@ def _checked_boxes(part: str, value, count: int, size: tuple[int, int]) -> Tenso
 
 
 def _occluded(images: Tensor, boxes: Tensor, fill: float | str) -> Tensor:
+    """The images with each one's box filled (its mean colour for "mean")."""
     out = images.clone()
     for i, (top, left, height, width) in enumerate(boxes.tolist()):
         value = images[i].mean(dim=(1, 2))[:, None, None] if fill == "mean" else torch.tensor(float(fill)).to(images)

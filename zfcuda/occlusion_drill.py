@@ -49,7 +49,10 @@ def drill_down(evaluate: Evaluate, positions: Tensor, grid_shape: tuple[int, int
     chosen = chosen.view(len(coarse_rows), len(coarse_cols))
     r0, r1, wr = _bracket(rows, coarse_rows)
     c0, c1, wc = _bracket(cols, coarse_cols)
-    near = chosen[r0][:, c0] | chosen[r0][:, c1] | chosen[r1][:, c0] | chosen[r1][:, c1]  # (R, C)
+    near = torch.zeros(rows, cols, dtype=torch.bool)
+    for r in _touching(r0, r1, wr):  # every cell that touches a chosen node (both sides of a coarse line)
+        for c in _touching(c0, c1, wc):
+            near |= chosen[r][:, c]
     computed = near.clone()
     computed.view(-1)[coarse_index] = True
     fine_index = (near.view(-1) & ~_mask(coarse_index, rows * cols)).nonzero().view(-1)
@@ -86,7 +89,14 @@ def _bracket(length: int, lines: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     before = (torch.searchsorted(lines, index, right=True) - 1).clamp(0, len(lines) - 1)
     after = (before + 1).clamp_max(len(lines) - 1)
     span = (lines[after] - lines[before]).clamp_min(1)
-    return before, after, ((index - lines[before]) / span).double()
+    return before, after, (index - lines[before]).double() / span.double()
+
+
+def _touching(before: Tensor, after: Tensor, weight: Tensor) -> list[Tensor]:
+    """The coarse lines whose cells contain each fine index: the two around it, and for an index on a
+    line (weight 0) the line before that one too (the index is shared by the cells on both sides)."""
+    previous = torch.where(weight == 0, (before - 1).clamp_min(0), before)
+    return [previous, before, after]
 
 
 def _mask(index: Tensor, size: int) -> Tensor:
