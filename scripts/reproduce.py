@@ -111,8 +111,14 @@ def pretrain_step(data: Path, runs: Path, epochs: int, per_class: int, device: s
     from zfcuda.train import TrainConfig, train
 
     out = runs / "pretrain5"
-    if (out / f"snapshot-epoch{epochs:03d}.pt").is_file():
-        return out
+    checkpoint = out / "checkpoint.pt"
+    if checkpoint.is_file():  # reuse a finished run only if it is this very configuration
+        config = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
+        if (config["classes"], config["per_class"], config["width"], config["epochs"]) == (PRETRAIN_CLASSES, per_class, 0.25, epochs) \
+                and (out / f"snapshot-epoch{epochs:03d}.pt").is_file():
+            return out
+        raise SystemExit(f"{out} holds a different pre-training run ({config['per_class']} per class, {config['epochs']} epochs); "
+                         "remove it or pass --runs elsewhere")
     config = TrainConfig(data_dir=str(data / "cifar10"), out_dir=str(out), epochs=epochs, batch_size=64, width=0.25, init="kaiming",
                          classes=PRETRAIN_CLASSES, per_class=per_class, val_per_class=100, snapshots=list(range(1, epochs + 1)),
                          workers=1, seed=0, device=device)
@@ -120,10 +126,16 @@ def pretrain_step(data: Path, runs: Path, epochs: int, per_class: int, device: s
     return out
 
 
+def _snapshots(run: Path) -> list[Path]:
+    """The run's snapshots, up to its configured number of epochs."""
+    epochs = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)["config"]["epochs"]
+    return [run / f"snapshot-epoch{e:03d}.pt" for e in range(1, epochs + 1) if (run / f"snapshot-epoch{e:03d}.pt").is_file()]
+
+
 def evolution_step(run: Path, data: Path, figures: Path, device) -> dict:
     from zfcuda.feature_evolution import evolution_grid, feature_evolution
 
-    snapshots = sorted(run.glob("snapshot-epoch*.pt"))
+    snapshots = _snapshots(run)
     paths = [p for name in PRETRAIN_CLASSES for p in sorted((data / "cifar10" / "test" / name).glob("*.jpg"))[:40]]
     images = load_canonical(paths)
     result = {}
@@ -139,7 +151,7 @@ def transfer_step(run: Path, data: Path, device, sizes=(10, 50, 150), scratch_si
     from zfcuda.pretrained import load_checkpoint
     from zfcuda.transfer import fc7_features, from_scratch, softmax_on_features, transfer_splits
 
-    net = load_checkpoint(sorted(run.glob("snapshot-epoch*.pt"))[-1], device)
+    net = load_checkpoint(_snapshots(run)[-1], device)
     paths, labels = [], []
     for label, name in enumerate(TRANSFER_CLASSES):
         files = sorted((data / "cifar10" / "train" / name).glob("*.jpg"))[:per_class]
@@ -191,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-class", dest="per_class", type=int, default=1000, help="pre-training images per class")
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny training, few images, coarse grids")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs, args.per_class = 1, 16
     if not (args.data / "cifar10").is_dir():
         raise SystemExit(f"no CIFAR-10 folders under {args.data} (see ../shared/data/README.md)")
     figures = args.out / "figures"
@@ -214,9 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     timed("feature_evolution", evolution_step, run, args.data, figures, args.device)
     quick = dict(sizes=(3,), scratch_size=3, scratch_epochs=1, per_class=8) if args.quick else {}
     timed("transfer", lambda *a: transfer_step(*a, **quick), run, args.data, args.device)
-    results["pretraining"] = {"classes": PRETRAIN_CLASSES, "epochs": args.epochs, "per_class": args.per_class,
-                              "history": torch.load(run / "checkpoint.pt", weights_only=False)["history"]}
-    results["shipped_model"] = {"classes": net.classes, "metrics": net.metrics}
+    state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)  # what was trained, not what was asked
+    results["pretraining"] = {"classes": state["config"]["classes"], "epochs": state["epochs_done"],
+                              "per_class": state["config"]["per_class"], "history": state["history"]}
+    results["shipped_model"] = {"classes": net.classes, "metrics": net.metrics, "epochs_done": net.training["epochs_done"],
+                                "width": net.training["config"]["width"]}
     results["timings_s"] = timings
     (args.out / "reproduction.json").write_text(json.dumps(results, indent=1))
     (args.out / "reproduction.md").write_text(render(results))

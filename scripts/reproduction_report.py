@@ -56,8 +56,13 @@ def render(r: dict) -> str:
     else:
         invariance_finding = ("Unlike the paper, layer 7 does not change more gradually than layer 1 here. Our inputs are "
                               "32x32 photos upsampled 8x: smooth images whose layer-1 features change slowly under small "
-                              "shifts, and a 3-epoch model whose upper layers are far from invariant.")
+                              f"shifts, and a {shipped_epochs}-epoch model whose upper layers are far from invariant.")
     eff = o["efficientnet"]
+    shipped_epochs = r["shipped_model"].get("epochs_done", "?")
+    ours_random = control[l5][0]
+    larger = all(c["delta"][k][layer][0] > float(PAPER_TABLE1[k.split(" (")[0]][i].split(" ")[0])
+                 for k in c["delta"] for i, layer in enumerate((l5, l7)))
+    scale_note = " Our Delta values are larger than the paper's in every cell, parts and random boxes alike." if larger else ""
     probs = dict(zip(rotate["amounts"], rotate["prob_mean_per_amount"]))
     return f"""# Reproducing Zeiler & Fergus (2014) with zfcuda
 
@@ -66,7 +71,7 @@ Regenerate with `python scripts/reproduce.py` (CIFAR-10 from `../shared/data`, a
 
 **What differs from the paper, and why.** The paper trained ZF-Net (width 1.0, 62M parameters)
 for 70 epochs on 1.3M ImageNet images at 224x224. We have no ImageNet and two CPU cores: the
-shipped model is ZF-Net at width 0.25 trained 3 epochs on CIFAR-10 (32x32 photos upsampled to
+shipped model is ZF-Net at width {r['shipped_model'].get('width', 0.25)} trained {shipped_epochs} epochs on CIFAR-10 (32x32 photos upsampled to
 256, {100 * (1 - shipped.get('top1_error', float('nan'))):.1f}% 10-crop top-1 on 1,000 test images), and
 the transfer experiment pre-trains on five CIFAR-10 classes and transfers to the other five. The
 measurements are the paper's; the models and data are far smaller, so expect the same
@@ -103,9 +108,8 @@ fraction of features whose sign change differs between two images, averaged over
 
 In the paper every part scores below random at layer 5 (0.067-0.079 vs 0.107), less clearly at
 layer 7. {correspondence_finding} Our faces are 32x32 photos upsampled, so a "part" is a few
-pixels of blur, and our model saw 3 epochs of CIFAR-10, so its features are far less specific
-than the paper's. Our Delta values are also larger overall than the paper's, for parts and random
-boxes alike.
+pixels of blur, and our model saw {shipped_epochs} epochs of CIFAR-10, so its features are far less specific
+than the paper's.{scale_note} Our layer-5 random control: {ours_random:.3f}.
 
 ## Invariance (Fig. 5)
 

@@ -47,3 +47,16 @@ def test_page_refuses_to_link_a_missing_figure(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="missing figures: gone.png"):
         write_page(tmp_path, [Section("x", "y", ["gone.png"])], [], "summary")
+
+
+def test_photos_with_the_same_name_do_not_overwrite_each_other(tmp_path):
+    from zfcuda.demo import sample_photos
+
+    for folder, colour in (("a", 10), ("b", 200)):
+        (tmp_path / folder).mkdir()
+        Image.new("RGB", (20, 20), (colour, 0, 0)).save(tmp_path / folder / "chelsea.jpg")
+    paths = sample_photos(tmp_path / "out", ["chelsea"], [tmp_path / "a" / "chelsea.jpg", tmp_path / "b" / "chelsea.jpg"])
+    assert [p.name for p in paths] == ["chelsea.png", "chelsea-2.png", "chelsea-3.png"]
+    reds = [np.asarray(Image.open(p))[..., 0].mean() for p in paths[:2]]
+    assert abs(reds[0] - 10) < 3 and abs(reds[1] - 200) < 3
+    assert np.asarray(Image.open(paths[2])).shape[:2] == (300, 451)  # scikit-image's own chelsea

@@ -55,13 +55,23 @@ def sample_photos(folder: Path, names: Sequence[str] = SAMPLE_SET, user_photos: 
         FileNotFoundError: a user photo does not exist.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths, taken = [], set()
+
+    def unique(stem: str) -> Path:
+        """A file name no earlier photo has: photo.png, photo-2.png, ..."""
+        name, n = stem, 1
+        while name in taken:
+            n += 1
+            name = f"{stem}-{n}"
+        taken.add(name)
+        return folder / f"{name}.png"
+
     for photo in user_photos:
         source = Path(photo)
         if not source.is_file():
             raise FileNotFoundError(f"photo {source} does not exist")
         with Image.open(source) as image:
-            path = folder / f"{source.stem}.png"
+            path = unique(source.stem)
             image.convert("RGB").save(path)
         paths.append(path)
     if names:
@@ -73,7 +83,7 @@ def sample_photos(folder: Path, names: Sequence[str] = SAMPLE_SET, user_photos: 
         for name in names:
             pixels = np.asarray(getattr(data, name)())
             pixels = (pixels * 255).astype(np.uint8) if pixels.dtype == bool else pixels
-            path = folder / f"{name}.png"
+            path = unique(name)
             Image.fromarray(pixels).convert("RGB").save(path)
             paths.append(path)
     return paths
