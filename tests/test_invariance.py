@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from zfcuda.invariance import find_module, invariance, transform_images
+from zfcuda.invariance import invariance, transform_images
+from zfcuda.layer_outputs import find_module
 
 
 def _model() -> nn.Sequential:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .invariance import find_module
+from .layer_outputs import layer_outputs
 
 RANDOM = "random"
 
@@ -112,25 +112,15 @@ def correspondence(model: nn.Module, images: Tensor, regions: Mapping[str, Tenso
         if RANDOM in boxes:
             raise ValueError(f"'{RANDOM}' is the control's name; call the part something else")
         boxes[RANDOM] = random_boxes(next(iter(boxes.values()))[:, 2:], size, seed)
-    modules = {name: find_module(model, name) for name in layers}
-    captured: dict[str, Tensor] = {}
-    hooks = [module.register_forward_hook(lambda m, i, o, name=name: captured.__setitem__(name, o.detach().flatten(1).double().clone()))
-             for name, module in modules.items()]
     parameter = next(model.parameters(), None)
     images = images.to(parameter.device) if parameter is not None else images  # the model's device
-    was_training = model.training
-    model.eval()
-    try:
+    with layer_outputs(model, layers) as captured:
         model(images)
         clean = dict(captured)
         delta = {}
         for part, part_boxes in boxes.items():
             model(_occluded(images, part_boxes, fill))
-            delta[part] = {name: sign_disagreement(clean[name] - captured[name]) for name in layers}
-    finally:
-        for hook in hooks:
-            hook.remove()
-        model.train(was_training)
+            delta[part] = {name: sign_disagreement(clean[name].double() - captured[name].double()) for name in layers}
     return CorrespondenceResult(delta, tuple(layers), boxes)
 
 

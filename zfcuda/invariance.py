@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .data import progress
+from .layer_outputs import layer_outputs
 
 TRANSFORMS = ("translate", "scale", "rotate")
 DEFAULT_AMOUNTS = {
@@ -100,13 +101,7 @@ def invariance(model: nn.Module, images: Tensor, transform: str = "translate", a
     amounts = list(DEFAULT_AMOUNTS[transform] if amounts is None else amounts)
     if not amounts:
         raise ValueError("amounts is empty")
-    modules = {name: find_module(model, name) for name in layers}
-    was_training = model.training
-    model.eval()
-    captured: dict[str, Tensor] = {}
-    hooks = [module.register_forward_hook(lambda m, i, o, name=name: captured.__setitem__(name, o.detach().flatten(1).clone()))
-             for name, module in modules.items()]
-    try:
+    with layer_outputs(model, layers) as captured:
         clean_logits = model(images)
         clean = dict(captured)
         labels = clean_logits.argmax(1) if labels is None else torch.as_tensor(labels, device=images.device)
@@ -120,26 +115,5 @@ def invariance(model: nn.Module, images: Tensor, transform: str = "translate", a
             prob[i] = probs[:, labels[i]].cpu()
             for name in layers:
                 distances[name][i] = (captured[name].double() - clean[name][i].double()).norm(dim=1).cpu()
-    finally:
-        for hook in hooks:
-            hook.remove()
-        model.train(was_training)
     return InvarianceResult(transform, torch.tensor(amounts, dtype=torch.float64), distances, prob, labels.cpu())
 
-
-def find_module(model: nn.Module, name: str) -> nn.Module:
-    """The submodule called ``name``, or the only one whose dotted name ends with ``.name``.
-
-    Raises:
-        ValueError: no such module, or the suffix is ambiguous (the message lists candidates).
-    """
-    named = dict(model.named_modules())
-    if name in named and name:
-        return named[name]
-    matches = [full for full in named if full.endswith("." + name)]
-    if len(matches) == 1:
-        return named[matches[0]]
-    some = ", ".join(n for n in list(named)[1:12] if n)
-    if matches:
-        raise ValueError(f"layer {name!r} is ambiguous: {', '.join(matches)}")
-    raise ValueError(f"the model has no layer {name!r}; its modules include {some}")

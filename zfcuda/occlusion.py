@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from . import ops
 from .data import progress
 from .grids import PositionGrid, captum_grid, paper_grid
+from .layer_outputs import eval_mode
 from .occlusion_drill import drill_down as drill_down_grid
 
 METHODS = ("full", "incremental", "approximate")
@@ -153,7 +154,7 @@ def occlusion(
     size = tuple(image.shape[-2:])
     positions = _grid(grid, size, patch, stride)
     fill_tensor = _fill(fill, image)
-    restore = _eval_mode(model)
+    restore = eval_mode(model)
     try:
         with torch.no_grad():
             clean_out = _call(model, image[None], 1)
@@ -275,14 +276,6 @@ def _fill(fill, image: Tensor) -> Tensor:
     if value.dim() not in (0, 1, 3):
         raise ValueError(f"fill must be a number, Tensor[C] or Tensor[C, H, W], got shape {tuple(value.shape)}")
     return value
-
-
-def _eval_mode(model) -> Callable[[], None]:
-    if isinstance(model, nn.Module):
-        was_training = model.training
-        model.eval()
-        return lambda: model.train(was_training)
-    return lambda: None
 
 
 def _call(model, batch: Tensor, expected: int) -> Tensor:
