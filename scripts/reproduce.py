@@ -26,7 +26,7 @@ from reproduction_report import render  # noqa: E402
 
 from zfcuda import pretrained  # noqa: E402
 from zfcuda.data import canonical_image  # noqa: E402
-from zfcuda.figures import centre_mean, model_input  # noqa: E402
+from zfcuda.figures import centre_mean, model_input, photo_input  # noqa: E402
 
 PRETRAIN_CLASSES = ["airplane", "automobile", "bird", "cat", "deer"]
 TRANSFER_CLASSES = ["dog", "frog", "horse", "ship", "truck"]
@@ -182,11 +182,9 @@ def occlusion_step(net, figures: Path, device, stride: int = 8) -> dict:
     result = occlusion(model, x, patch=48, stride=stride, method="incremental")
     fig7(efficientnet_lite_display(x), result, figures / "occlusion_efficientnet_chelsea.png", imagenet_classes())
     lowest = int(result.prob.argmin())
-    zf_x = model_input(canonical_image(photo)[None], net.mean)[0].to(device)
-    zf = occlusion(net.model, zf_x, patch=48, stride=stride, layer="relu5", method="incremental")
-    from zfcuda.viz import image_to_rgb
-
-    fig7(image_to_rgb(zf_x, centre_mean(net.mean)), zf, figures / "occlusion_zfnet_chelsea.png", net.classes)
+    zf_x, zf_picture = photo_input(photo, net.mean)
+    zf = occlusion(net.model, zf_x.to(device), patch=48, stride=stride, layer="relu5", method="incremental")
+    fig7(zf_picture, zf, figures / "occlusion_zfnet_chelsea.png", net.classes)
     return {"efficientnet": {"class": imagenet_classes()[result.target], "clean_prob": result.clean_prob,
                              "min_prob": float(result.prob.min()), "max_prob": float(result.prob.max()),
                              "min_at_centre": result.grid.centers()[lowest].tolist()},

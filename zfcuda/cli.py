@@ -158,13 +158,11 @@ def _occlusion_inputs(args: argparse.Namespace):
 
             x = efficientnet_lite_input(image)
             return efficientnet_lite0(), x, efficientnet_lite_display(x), imagenet_classes(), None  # no deconvnet for its blocks
-        from .data import canonical_image
-        from .figures import centre_mean, model_input
-        from .viz import image_to_rgb
+        from .figures import photo_input
 
         net = _load_model(args.model)
-        x = model_input(canonical_image(image)[None], net.mean)[0]
-        return net.model, x, image_to_rgb(x, centre_mean(net.mean)), net.classes, args.layer
+        x, picture = photo_input(image, net.mean)
+        return net.model, x, picture, net.classes, args.layer
 
 
 def _target(value: str | None, classes: list[str] | None) -> int | None:
@@ -179,14 +177,13 @@ def _target(value: str | None, classes: list[str] | None) -> int | None:
 
 
 def _occlusion(args: argparse.Namespace) -> int:
-    import torch
-
+    from .distributed import resolve_device
     from .occlusion import occlusion
     from .occlusion_figure import fig7, heatmap_overlay
 
     model, x, picture, classes, layer = _occlusion_inputs(args)
     method = "incremental" if args.method == "auto" else args.method
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
+    device = resolve_device(args.device)
     result = occlusion(model.to(device), x.to(device), target=_target(args.target, classes), patch=args.patch, stride=args.stride,
                        layer=layer, method=method, tau=args.tau, batch_size=args.batch_size or "auto",
                        drill_down=args.drill_down, drill_factor=args.drill_factor)

@@ -119,10 +119,11 @@ def run_demo(out_dir: str | Path = "zfcuda-demo", photos: Sequence[str | Path] =
         The path of index.html.
     """
     from . import pretrained
+    from .distributed import resolve_device
 
     settings = settings or DemoSettings()
     out = Path(out_dir)
-    device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
+    device = resolve_device(device)
     steps, sections = _Steps(), []
     with steps.step("sample photos"):
         paths = sample_photos(out / "photos" / "samples", SAMPLE_SET, photos)
@@ -154,13 +155,10 @@ def run_demo(out_dir: str | Path = "zfcuda-demo", photos: Sequence[str | Path] =
 
 def _display(net, path: Path) -> tuple[torch.Tensor, np.ndarray]:
     """(ZF-Net input Tensor[3, 224, 224], the same crop as HxWx3 uint8 for figures)."""
-    from .data import canonical_image
-    from .figures import centre_mean, model_input
-    from .viz import image_to_rgb
+    from .figures import photo_input
 
     with Image.open(path) as image:
-        x = model_input(canonical_image(image)[None], net.mean)[0]
-    return x, image_to_rgb(x, centre_mean(net.mean))
+        return photo_input(image, net.mean)
 
 
 def _zfnet_occlusion(net, photos: list[Path], out: Path, settings: DemoSettings, device) -> Section:

@@ -22,6 +22,13 @@ class Context:
         return self.rank == 0
 
 
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """ "auto" as CUDA when a GPU is visible, else the CPU; any other name as it is."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
 def setup(device: str = "auto") -> Context:
     """Joins the process group when launched by torchrun (WORLD_SIZE set), else runs alone.
 

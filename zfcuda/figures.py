@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
@@ -37,19 +38,26 @@ def centre_mean(mean: Tensor) -> Tensor:
     return mean[:, CENTRE : CENTRE + CROP_SIZE, CENTRE : CENTRE + CROP_SIZE]
 
 
+def photo_input(image: Image.Image, mean: Tensor) -> tuple[Tensor, np.ndarray]:
+    """A photo as ZF-Net's input (Tensor[3, 224, 224]: the canonical image's centre crop minus the
+    mean image) and the same crop as HxWx3 uint8 for figures."""
+    x = model_input(canonical_image(image)[None], mean)[0]
+    return x, image_to_rgb(x, centre_mean(mean))
+
+
 def deconv_figure(net: Pretrained, image_path: str | Path, layer: str, maps: int, out: str | Path, overlay: bool = True) -> Path:
     """The image beside the projections of its ``maps`` strongest feature maps of ``layer``, and
     (``overlay``) a second row with each projection over the image."""
     deconv = DeconvNet(net.model)
     layer = layer_name(deconv, layer)
     with Image.open(image_path) as image:
-        x = model_input(canonical_image(image)[None], net.mean)
+        x, picture = photo_input(image, net.mean)
+    x = x[None]
     activation, _ = deconv.forward(x, layer)
     strongest = activation[0].flatten(1).amax(1).argsort(descending=True)[:maps].tolist()
     projections = deconv.project(x, layer, channel=strongest)[0]
     panels = [projection_to_rgb(p) for p in projections]
     titles = [f"{layer} map {c}" for c in strongest]
-    picture = image_to_rgb(x[0], centre_mean(net.mean))
     overlays = [projection_overlay(picture, p) for p in projections] if overlay else None
     return save_projection_figure(picture, panels, titles, out, overlays)
 
