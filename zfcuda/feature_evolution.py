@@ -65,18 +65,17 @@ def feature_evolution(snapshots: Sequence[str | Path], images: Tensor, layer: st
     if images.dim() != 4 or images.shape[0] == 0:
         raise ValueError(f"images must be a non-empty Tensor[N, 3, 256, 256] of canonical images, got shape {tuple(images.shape)}")
     nets = sorted((load_checkpoint(path, device) for path in snapshots), key=lambda net: net.training["epochs_done"])
-    last = nets[-1]
-    activation, name = _activation(last, images, layer, device)
-    if maps is None:
-        maps = activation.amax(dim=(0, 2, 3)).argsort(descending=True)[:count].tolist()
-    maps = list(maps)
-    if any(not 0 <= m < activation.shape[1] for m in maps):
-        raise ValueError(f"maps must be channels of {name} (0..{activation.shape[1] - 1}), got {maps}")
     projections, values, image_ids = [], [], []
-    for net in nets:
-        activation, _ = _activation(net, images, layer, device)
-        x = model_input(images.to(device), net.mean.to(device))
+    for net in reversed(nets):  # the last snapshot first: it chooses the maps
         deconv = DeconvNet(net.model)
+        name = layer_name(deconv, layer)
+        x = model_input(images.to(device), net.mean.to(device))
+        activation, _ = deconv.forward(x, name)
+        if maps is None:
+            maps = activation.amax(dim=(0, 2, 3)).argsort(descending=True)[:count].tolist()
+        maps = list(maps)
+        if any(not 0 <= m < activation.shape[1] for m in maps):
+            raise ValueError(f"maps must be channels of {name} (0..{activation.shape[1] - 1}), got {maps}")
         row_p, row_v, row_i = [], [], []
         for m in maps:
             flat = activation[:, m].flatten()
@@ -86,18 +85,11 @@ def feature_evolution(snapshots: Sequence[str | Path], images: Tensor, layer: st
             row_p.append(deconv.project(x[n : n + 1], name, channel=m, position=(y, x_pos))[0].cpu())
             row_v.append(float(flat[best]))
             row_i.append(n)
-        projections.append(torch.stack(row_p))
-        values.append(row_v)
-        image_ids.append(row_i)
+        projections.insert(0, torch.stack(row_p))
+        values.insert(0, row_v)
+        image_ids.insert(0, row_i)
     return EvolutionResult([net.training["epochs_done"] for net in nets], name, maps, torch.stack(projections),
                            torch.tensor(values), torch.tensor(image_ids))
-
-
-def _activation(net, images: Tensor, layer: str, device) -> tuple[Tensor, str]:
-    deconv = DeconvNet(net.model)
-    name = layer_name(deconv, layer)
-    activation, _ = deconv.forward(model_input(images.to(device), net.mean.to(device)), name)
-    return activation, name
 
 
 def evolution_grid(result: EvolutionResult, cell: int = 96) -> Image.Image:
