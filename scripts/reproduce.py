@@ -107,35 +107,35 @@ def invariance_step(net, data: Path, figures: Path, device) -> dict:
     return summary
 
 
-def pretrain_step(data: Path, runs: Path, epochs: int, per_class: int, device: str) -> Path:
+def pretrain_step(data: Path, runs: Path, epochs: int, per_class: int, device: str) -> tuple[dict, list[Path]]:
+    """Trains the five-class ZF-Net with a snapshot every epoch (or reuses an identical finished run).
+
+    Returns:
+        The final checkpoint (what was trained, not what was asked) and the snapshots, epoch 1 first.
+    """
     from zfcuda.train import TrainConfig, train
 
     out = runs / "pretrain5"
     checkpoint = out / "checkpoint.pt"
+    snapshots = [out / f"snapshot-epoch{e:03d}.pt" for e in range(1, epochs + 1)]
     if checkpoint.is_file():  # reuse a finished run only if it is this very configuration
-        config = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        config = state["config"]
         if (config["classes"], config["per_class"], config["width"], config["epochs"]) == (PRETRAIN_CLASSES, per_class, 0.25, epochs) \
-                and (out / f"snapshot-epoch{epochs:03d}.pt").is_file():
-            return out
+                and all(path.is_file() for path in snapshots):
+            return state, snapshots
         raise SystemExit(f"{out} holds a different pre-training run ({config['per_class']} per class, {config['epochs']} epochs); "
                          "remove it or pass --runs elsewhere")
     config = TrainConfig(data_dir=str(data / "cifar10"), out_dir=str(out), epochs=epochs, batch_size=64, width=0.25, init="kaiming",
                          classes=PRETRAIN_CLASSES, per_class=per_class, val_per_class=100, snapshots=list(range(1, epochs + 1)),
                          workers=1, seed=0, device=device)
     train(config)
-    return out
+    return torch.load(checkpoint, map_location="cpu", weights_only=False), snapshots
 
 
-def _snapshots(run: Path) -> list[Path]:
-    """The run's snapshots, up to its configured number of epochs."""
-    epochs = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)["config"]["epochs"]
-    return [run / f"snapshot-epoch{e:03d}.pt" for e in range(1, epochs + 1) if (run / f"snapshot-epoch{e:03d}.pt").is_file()]
-
-
-def evolution_step(run: Path, data: Path, figures: Path, device) -> dict:
+def evolution_step(snapshots: list[Path], data: Path, figures: Path, device) -> dict:
     from zfcuda.feature_evolution import evolution_grid, feature_evolution
 
-    snapshots = _snapshots(run)
     paths = [p for name in PRETRAIN_CLASSES for p in sorted((data / "cifar10" / "test" / name).glob("*.jpg"))[:40]]
     images = load_canonical(paths)
     result = {}
@@ -146,12 +146,12 @@ def evolution_step(run: Path, data: Path, figures: Path, device) -> dict:
     return result
 
 
-def transfer_step(run: Path, data: Path, device, sizes=(10, 50, 150), scratch_size: int = 50, scratch_epochs: int = 10,
+def transfer_step(pretrained_snapshot: Path, data: Path, device, sizes=(10, 50, 150), scratch_size: int = 50, scratch_epochs: int = 10,
                   per_class: int = 300) -> dict:
     from zfcuda.pretrained import load_checkpoint
     from zfcuda.transfer import fc7_features, from_scratch, softmax_on_features, transfer_splits
 
-    net = load_checkpoint(_snapshots(run)[-1], device)
+    net = load_checkpoint(pretrained_snapshot, device)
     paths, labels = [], []
     for label, name in enumerate(TRANSFER_CLASSES):
         files = sorted((data / "cifar10" / "train" / name).glob("*.jpg"))[:per_class]
@@ -221,12 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     timed("invariance", invariance_step, net, args.data, figures, args.device)
     timed("occlusion", occlusion_step, net, figures, args.device, 56 if args.quick else 8)
     start = time.perf_counter()
-    run = pretrain_step(args.data, args.runs, args.epochs, args.per_class, args.device)
+    state, snapshots = pretrain_step(args.data, args.runs, args.epochs, args.per_class, args.device)
     timings["pretraining"] = time.perf_counter() - start
-    timed("feature_evolution", evolution_step, run, args.data, figures, args.device)
+    timed("feature_evolution", evolution_step, snapshots, args.data, figures, args.device)
     quick = dict(sizes=(3,), scratch_size=3, scratch_epochs=1, per_class=8) if args.quick else {}
-    timed("transfer", lambda *a: transfer_step(*a, **quick), run, args.data, args.device)
-    state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)  # what was trained, not what was asked
+    timed("transfer", lambda *a: transfer_step(*a, **quick), snapshots[-1], args.data, args.device)
     results["pretraining"] = {"classes": state["config"]["classes"], "epochs": state["epochs_done"],
                               "per_class": state["config"]["per_class"], "history": state["history"]}
     results["shipped_model"] = {"classes": net.classes, "metrics": net.metrics, "epochs_done": net.training["epochs_done"],
