@@ -53,9 +53,10 @@ def drill_down(evaluate: Evaluate, positions: Tensor, grid_shape: tuple[int, int
     for r in _touching(r0, r1, wr):  # every cell that touches a chosen node (both sides of a coarse line)
         for c in _touching(c0, c1, wc):
             near |= chosen[r][:, c]
-    computed = near.clone()
-    computed.view(-1)[coarse_index] = True
-    fine_index = (near.view(-1) & ~_mask(coarse_index, rows * cols)).nonzero().view(-1)
+    is_coarse = torch.zeros(rows * cols, dtype=torch.bool)
+    is_coarse[coarse_index] = True
+    computed = near | is_coarse.view(rows, cols)
+    fine_index = (near.view(-1) & ~is_coarse).nonzero().view(-1)
     fine = evaluate(positions[fine_index.to(positions.device)]) if len(fine_index) else None
 
     outputs = {}
@@ -98,8 +99,3 @@ def _touching(before: Tensor, after: Tensor, weight: Tensor) -> list[Tensor]:
     previous = torch.where(weight == 0, (before - 1).clamp_min(0), before)
     return [previous, before, after]
 
-
-def _mask(index: Tensor, size: int) -> Tensor:
-    mask = torch.zeros(size, dtype=torch.bool)
-    mask[index] = True
-    return mask
