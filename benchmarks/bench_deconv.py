@@ -19,13 +19,12 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from cnn_shapes import vgg16  # noqa: E402
 from common import keep_freed_memory, median_seconds, write_results  # noqa: E402
 
 from zfcuda import DeconvNet  # noqa: E402
+from zfcuda.deconvnet import top_activations  # noqa: E402
 from zfcuda.models import ZFNet  # noqa: E402
-from zfcuda.topk import top_activations  # noqa: E402
+from zfcuda.models.torchvision_shaped import vgg16  # noqa: E402
 
 
 def bench_projections(name, model, layer, size, maps, captum_units, device, repeats) -> dict:

@@ -23,12 +23,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from cnn_shapes import vgg16  # noqa: E402
 from common import keep_freed_memory, synchronize, write_results  # noqa: E402
 
 import zfcuda  # noqa: E402
 from zfcuda.models import ZFNet  # noqa: E402
+from zfcuda.models.torchvision_shaped import vgg16  # noqa: E402
 
 PATCH = 16
 TAUS = (0.6, 0.4)

@@ -24,9 +24,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 from reproduction_report import render  # noqa: E402
 
-from zfcuda import pretrained  # noqa: E402
-from zfcuda.data import canonical_image  # noqa: E402
-from zfcuda.figures import centre_mean, model_input, photo_input  # noqa: E402
+from zfcuda.data import (  # noqa: E402
+    canonical_image,  # noqa: E402
+    centre_mean,
+    model_input,
+    photo_input,
+)
+from zfcuda.models import pretrained  # noqa: E402
 
 PRETRAIN_CLASSES = ["airplane", "automobile", "bird", "cat", "deer"]
 TRANSFER_CLASSES = ["dog", "frog", "horse", "ship", "truck"]
@@ -42,7 +46,7 @@ def load_canonical(paths: list[Path]) -> torch.Tensor:
 
 
 def correspondence_step(net, data: Path, figures: Path) -> dict:
-    from zfcuda.correspondence import correspondence
+    from zfcuda.analysis.correspondence import correspondence
 
     spec = json.loads((ROOT / "docs" / "correspondence_boxes.json").read_text())
     images = model_input(load_canonical([data / item["path"] for item in spec["images"]]), net.mean)
@@ -64,7 +68,7 @@ def correspondence_step(net, data: Path, figures: Path) -> dict:
 def _boxes_figure(images, mean, boxes: dict, path: Path) -> None:
     from PIL import ImageDraw
 
-    from zfcuda.viz import image_to_rgb
+    from zfcuda.data import image_to_rgb
 
     colours = {"right eye": (255, 0, 0), "left eye": (0, 160, 255), "nose": (255, 220, 0), "random": (255, 255, 255)}
     tiles = []
@@ -82,8 +86,8 @@ def _boxes_figure(images, mean, boxes: dict, path: Path) -> None:
 
 
 def invariance_step(net, data: Path, figures: Path, device) -> dict:
-    from zfcuda.invariance import invariance
-    from zfcuda.invariance_figure import invariance_figure
+    from zfcuda.analysis.invariance import invariance
+    from zfcuda.figures.invariance import invariance_figure
 
     names = ["cat", "dog", "horse", "ship", "truck"]
     paths = [sorted((data / "cifar10" / "test" / name).glob("*.jpg"))[0] for name in names]
@@ -113,7 +117,7 @@ def pretrain_step(data: Path, runs: Path, epochs: int, per_class: int, device: s
     Returns:
         The final checkpoint (what was trained, not what was asked) and the snapshots, epoch 1 first.
     """
-    from zfcuda.train import TrainConfig, train
+    from zfcuda.training import TrainConfig, train
 
     out = runs / "pretrain5"
     checkpoint = out / "checkpoint.pt"
@@ -134,7 +138,8 @@ def pretrain_step(data: Path, runs: Path, epochs: int, per_class: int, device: s
 
 
 def evolution_step(snapshots: list[Path], data: Path, figures: Path, device) -> dict:
-    from zfcuda.feature_evolution import evolution_grid, feature_evolution
+    from zfcuda.analysis.feature_evolution import feature_evolution
+    from zfcuda.figures.evolution import evolution_grid
 
     paths = [p for name in PRETRAIN_CLASSES for p in sorted((data / "cifar10" / "test" / name).glob("*.jpg"))[:40]]
     images = load_canonical(paths)
@@ -148,8 +153,8 @@ def evolution_step(snapshots: list[Path], data: Path, figures: Path, device) -> 
 
 def transfer_step(pretrained_snapshot: Path, data: Path, device, sizes=(10, 50, 150), scratch_size: int = 50, scratch_epochs: int = 10,
                   per_class: int = 300) -> dict:
-    from zfcuda.pretrained import load_checkpoint
-    from zfcuda.transfer import fc7_features, from_scratch, softmax_on_features, transfer_splits
+    from zfcuda.analysis.transfer import fc7_features, from_scratch, softmax_on_features, transfer_splits
+    from zfcuda.models.pretrained import load_checkpoint
 
     net = load_checkpoint(pretrained_snapshot, device)
     paths, labels = [], []
@@ -172,9 +177,9 @@ def transfer_step(pretrained_snapshot: Path, data: Path, device, sizes=(10, 50, 
 def occlusion_step(net, figures: Path, device, stride: int = 8) -> dict:
     from skimage import data as skimage_data
 
+    from zfcuda.figures.occlusion import fig7
     from zfcuda.models.efficientnet_lite import efficientnet_lite0, efficientnet_lite_display, efficientnet_lite_input, imagenet_classes
     from zfcuda.occlusion import occlusion
-    from zfcuda.occlusion_figure import fig7
 
     photo = Image.fromarray(skimage_data.chelsea())
     x = efficientnet_lite_input(photo).to(device)

@@ -45,6 +45,7 @@ def render(r: dict) -> str:
         f"{' (' + ', '.join(below[layer]) + ')' if below[layer] else ''}." for n, layer in (("5", l5), ("7", l7)))
     gradual = {kind: inv[kind]["relu7_smallest_step_share_of_max"] < inv[kind]["conv1_smallest_step_share_of_max"] - 0.1
                for kind in ("translate", "scale")}
+    shipped_epochs = r["shipped_model"].get("epochs_done", "?")
     if all(gradual.values()):
         invariance_finding = ("As in the paper, layer 1 jumps at once while layer 7 grows more gradually: it is more "
                               "invariant to small translations and scalings.")
@@ -58,7 +59,6 @@ def render(r: dict) -> str:
                               "32x32 photos upsampled 8x: smooth images whose layer-1 features change slowly under small "
                               f"shifts, and a {shipped_epochs}-epoch model whose upper layers are far from invariant.")
     eff = o["efficientnet"]
-    shipped_epochs = r["shipped_model"].get("epochs_done", "?")
     ours_random = control[l5][0]
     larger = all(c["delta"][k][layer][0] > float(PAPER_TABLE1[k.split(" (")[0]][i].split(" ")[0])
                  for k in c["delta"] for i, layer in enumerate((l5, l7)))

@@ -10,7 +10,7 @@ import torch
 
 import zfcuda
 from zfcuda import _loader
-from zfcuda.cli import main as cli_main
+from zfcuda.app.cli import main as cli_main
 
 OPS = ("max_pool2d_switches", "unpool2d_switches", "gather2d_switches", "occlusion_batch")
 

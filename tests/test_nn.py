@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import integer_like, make_input
 from torch import nn
 
+from tests.helpers.inputs import integer_like, make_input
 from zfcuda.nn import SwitchMaxPool2d, Unpool2d
 
 POOLS = [dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2), dict(kernel_size=(3, 2), stride=(2, 1), ceil_mode=True)]

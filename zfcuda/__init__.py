@@ -1,14 +1,14 @@
 """zfcuda: Zeiler & Fergus visualisation for PyTorch, on switch-pooling CPU/CUDA kernels.
 
 Importing zfcuda loads the compiled extension, which registers the ``torch.ops.zfcuda``
-operators; the functions below are their typed, autograd-aware wrappers.
+operators; the functions below are their typed, autograd-aware wrappers. The subpackages, from
+the bottom layer up (``docs/architecture.md``): ``ops``/``nn``/``reference``, ``data``,
+``models``, ``stages``, ``deconvnet``, ``training``, ``sensitivity``, ``analysis``, ``figures``, ``app``.
 """
 
-from . import models, nn, reference
-from .convert import convert
-from .deconv import DeconvNet
-from .grids import PositionGrid, captum_grid, paper_grid
-from .occlusion import OcclusionResult, occlusion
+from . import _deprecated, models, nn, reference
+from .deconvnet import DeconvNet
+from .nn import convert
 from .ops import (
     conv_transpose2d_skip_zeros,
     gather2d_switches,
@@ -17,6 +17,9 @@ from .ops import (
     switches_to_indices,
     unpool2d_switches,
 )
+from .sensitivity import OcclusionResult, PositionGrid, captum_grid, occlusion, paper_grid
+
+_deprecated.install()
 
 
 def build_info() -> dict:

@@ -14,7 +14,7 @@ from torch import Tensor
 from torch._prims_common import suggest_memory_format
 
 from . import _loader
-from .geometry import IntPair, pair, pooled_size, switch_dtype
+from ._utils.geometry import IntPair, pair, pooled_size, switch_dtype
 
 _loader.load_extension()
 _ops = torch.ops.zfcuda

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .geometry import IntPair, pair, pooled_size, switch_dtype
+from ._utils.geometry import IntPair, pair, pooled_size, switch_dtype
 
 
 def _args(kernel_size, stride, padding, dilation):

@@ -1,0 +1,107 @@
+"""Dataset-wide top-k activations against brute force, across two processes, and resumed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.helpers.nets import small_chain
+from tests.helpers.shared_data import real_images
+from zfcuda import DeconvNet
+from zfcuda.deconvnet import load_state, top_activations
+
+
+def _brute_force(chain, images, layer_index, k):
+    x = images
+    with torch.no_grad():
+        for module in list(chain)[: layer_index + 1]:
+            x = module(x)
+    n, c, h, w = x.shape
+    values, flat = x.flatten(2).max(2)  # every activation stored; each image's max per map
+    out = []
+    for ch in range(c):
+        ranked = sorted(range(n), key=lambda i: (-values[i, ch].item(), i))[:k]
+        out.append([(values[i, ch].item(), i, divmod(flat[i, ch].item(), w)) for i in ranked])
+    return out
+
+
+def _as_lists(topk):
+    return [
+        [(v, i, tuple(p)) for v, i, p in zip(vals.tolist(), ids.tolist(), pos.tolist())]
+        for vals, ids, pos in zip(topk.values, topk.image_ids, topk.positions)
+    ]
+
+
+def test_equals_brute_force_on_real_images():
+    chain, images = small_chain(), real_images()
+    batches = [(images[i : i + 7], torch.arange(i, min(i + 7, len(images)))) for i in range(0, len(images), 7)]
+    result = top_activations(DeconvNet(chain), batches, ["2", 5], k=9, progress=False)
+    for name, index in (("2", 2), ("5", 5)):
+        expected = _brute_force(chain, images, index, 9)
+        got = _as_lists(result[name])
+        for e, g in zip(expected, got):
+            assert [i for _, i, _ in g] == [i for _, i, _ in e]
+            assert [p for _, _, p in g] == [tuple(p) for _, _, p in e]
+            np.testing.assert_allclose([v for v, _, _ in g], [v for v, _, _ in e], rtol=1e-6)
+
+
+def test_fewer_images_than_k_leaves_empty_slots():
+    result = top_activations(DeconvNet(small_chain()), [(torch.rand(2, 3, 16, 16), torch.tensor([0, 1]))], [5], k=4, progress=False)
+    assert (result["5"].image_ids[:, 2:] == -1).all() and torch.isinf(result["5"].values[:, 2:]).all()
+
+
+def test_resume_from_a_partial_scan(tmp_path):
+    deconv, images = DeconvNet(small_chain()), real_images()
+    batches = [(images[i : i + 5], torch.arange(i, i + 5)) for i in range(0, len(images), 5)]
+    full = top_activations(deconv, batches, ["2"], k=5, progress=False)
+    top_activations(deconv, batches[:3], ["2"], k=5, checkpoint=tmp_path / "scan.pt", checkpoint_every=1, progress=False)
+    state = load_state(tmp_path / "scan.pt")
+    assert state["batches"] == 3
+    resumed = top_activations(deconv, batches, ["2"], k=5, state=state, progress=False)
+    assert _as_lists(resumed["2"]) == _as_lists(full["2"])
+
+
+def test_two_process_torchrun_equals_one_process(tmp_path):
+    root = Path(__file__).resolve().parents[2]  # the worker imports tests.helpers
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(root)}
+    results = {}
+    for procs in (1, 2):
+        out = tmp_path / f"p{procs}.pt"
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}",
+                   str(root / "tests" / "helpers" / "topk_worker.py"), str(out)]  # fmt: skip
+        run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-4000:]
+        saved = torch.load(out, weights_only=False)
+        results[procs] = saved["scan"]
+        for name in ("2", "5"):  # resuming a finished scan (per-rank checkpoints) changes nothing
+            assert torch.equal(saved["resumed"][name].image_ids, saved["scan"][name].image_ids)
+            assert torch.equal(saved["resumed"][name].values, saved["scan"][name].values)
+    for name in ("2", "5"):
+        assert torch.equal(results[1][name].image_ids, results[2][name].image_ids)
+        assert torch.equal(results[1][name].positions, results[2][name].positions)
+        assert torch.equal(results[1][name].values, results[2][name].values)
+
+
+def test_bad_k():
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        top_activations(DeconvNet(small_chain()), [], ["2"], k=0)
+
+
+def test_checkpoints_of_two_ranks_use_separate_temporary_files(tmp_path, monkeypatch):
+    """scan.rank0 and scan.rank1, written at once by two ranks, must not share a temporary file."""
+    from zfcuda._utils import checkpoint as checkpoint_io
+
+    written = []
+    real_save = torch.save
+    monkeypatch.setattr(checkpoint_io.torch, "save", lambda obj, f: (written.append(Path(f).name), real_save(obj, f)))
+    for rank in (0, 1):
+        checkpoint_io.save_atomically({"rank": rank}, tmp_path / f"scan.rank{rank}")
+    assert written == ["scan.rank0.tmp", "scan.rank1.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.rank0", "scan.rank1"]
+    assert [load_state(tmp_path / f"scan.rank{r}")["rank"] for r in (0, 1)] == [0, 1]

@@ -1,0 +1,283 @@
+"""The deconvnet (Zeiler & Fergus 2014, section 2.1): project any activation back to pixel space.
+
+For a chosen activation of layer L, every other activation of that layer is set to zero and the
+signal goes down to the input by repeating, layer by layer: unpool with the switches recorded in
+the forward pass, rectify with ReLU, filter with the transposed convolution of the same filters
+(no bias). Local response normalisation, dropout and identity layers pass the signal unchanged
+on the way down, as in the original deconvnet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .. import ops
+from .._utils.geometry import window_geometry
+from ..nn import SwitchMaxPool2d
+from ..stages import feature_chain
+from .crop import crop_down
+
+PASS_THROUGH = (nn.LocalResponseNorm, nn.Dropout, nn.Identity)
+SUPPORTED = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, *PASS_THROUGH)
+
+
+class DeconvNet:
+    """A deconvnet attached to a CNN's feature chain of Conv2d / ReLU / MaxPool2d / LRN / Dropout / Identity.
+
+    The user's model is not modified: its convolutions and their weights are used as they are,
+    and each ``nn.MaxPool2d`` gets a switch-recording twin held here.
+
+    Args:
+        model: a ``ZFNet``, a torchvision-style CNN with a ``features`` Sequential, or a Sequential.
+
+    Raises:
+        TypeError: a layer of the chain cannot be inverted (the message names it).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.layers: list[tuple[str, nn.Module]] = []
+        for name, module in feature_chain(model).named_children():
+            if not isinstance(module, SUPPORTED):
+                supported = ", ".join(t.__name__ for t in SUPPORTED)
+                raise TypeError(f"DeconvNet cannot invert layer {name!r} ({type(module).__name__}); supported layers: {supported}")
+            if isinstance(module, nn.Conv2d) and module.padding_mode != "zeros":
+                raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding_mode {module.padding_mode!r} (only 'zeros')")
+            if isinstance(module, nn.Conv2d) and isinstance(module.padding, str):
+                raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding={module.padding!r}; give the padding as integers")
+            if isinstance(module, nn.MaxPool2d) and not isinstance(module, SwitchMaxPool2d):
+                module = SwitchMaxPool2d.from_max_pool(module, record_switches=False)
+            self.layers.append((name, module))
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [name for name, _ in self.layers]
+
+    def index(self, layer: str | int) -> int:
+        """Position of ``layer`` (a name such as "conv5" or "features.10" -> "10", or an index) in the chain."""
+        if isinstance(layer, int) and not isinstance(layer, bool):
+            if not -len(self.layers) <= layer < len(self.layers):
+                raise IndexError(f"layer index {layer} out of range for {len(self.layers)} layers")
+            return layer % len(self.layers)
+        names = self.layer_names
+        if layer in names:
+            return names.index(layer)
+        raise KeyError(f"no layer {layer!r}; layers are {', '.join(names)}")
+
+    def receptive_field(self, layer: str | int, y: int, x: int, image_size: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
+        """The input pixels that unit (y, x) of ``layer`` can see, from the layer arithmetic.
+
+        Each convolution or pool maps output rows [a, b] to input rows
+        [a * stride - padding, b * stride - padding + dilation * (kernel - 1)]; other layers keep
+        positions. The projection of a unit is zero outside this box.
+
+        Args:
+            layer: a layer name or index.
+            y, x: the unit's position in the layer's map.
+            image_size: (H, W) to clip the box to; None keeps it unclipped (it may reach into padding).
+
+        Returns:
+            (top, left, bottom, right), with bottom and right exclusive.
+        """
+        box = [y, x, y, x]  # inclusive
+        for i in range(self.index(layer), -1, -1):
+            module = self.layers[i][1]
+            if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
+                kernel, stride, padding, dilation = window_geometry(module)
+                for d in range(2):
+                    box[d] = box[d] * stride[d] - padding[d]
+                    box[d + 2] = box[d + 2] * stride[d] - padding[d] + dilation[d] * (kernel[d] - 1)
+        top, left, bottom, right = box[0], box[1], box[2] + 1, box[3] + 1
+        if image_size is not None:
+            top, left = max(top, 0), max(left, 0)
+            bottom, right = min(bottom, image_size[0]), min(right, image_size[1])
+        return top, left, bottom, right
+
+    @torch.no_grad()
+    def forward(self, images: Tensor, layer: str | int) -> tuple[Tensor, list]:
+        """Runs the chain up to and including ``layer``.
+
+        Returns:
+            The activation of ``layer`` (Tensor[N, C, H, W]) and, per layer, what the way down
+            needs: the input size, and for pools the switches.
+        """
+        outputs, records = self.forward_all(images, self.index(layer))
+        return outputs[-1], records
+
+    @torch.no_grad()
+    def forward_all(self, images: Tensor, last: int) -> tuple[list[Tensor], list]:
+        """Every layer's output up to layer index ``last``, and the records ``down`` needs."""
+        if images.dim() != 4:
+            raise ValueError(f"images must be 4-D (N, C, H, W), got shape {tuple(images.shape)}")
+        outputs, records = [], []
+        x = images
+        for _, module in self.layers[: last + 1]:
+            size = tuple(x.shape[-2:])
+            if isinstance(module, SwitchMaxPool2d):
+                x, switches = ops.max_pool2d_switches(x, ceil_mode=module.ceil_mode, **module.geometry())
+                records.append((size, switches))
+            else:
+                x = module(x)
+                records.append((size, None))
+            outputs.append(x)
+        return outputs, records
+
+    @torch.no_grad()
+    def down(self, top: Tensor, image_index: Tensor, records: list, layer: str | int) -> Tensor:
+        """The downward pass from ``layer`` to pixels.
+
+        Args:
+            top (Tensor[S, C, H, W]): the signal at the output of ``layer`` (zero but the selected units).
+            image_index (Tensor[S], int64): which forward image's switches each row uses.
+            records: from ``forward`` on those images.
+
+        Returns:
+            Tensor[S, C_in, H_in, W_in]: the projections in pixel space.
+        """
+        x = top
+        for i in range(self.index(layer), -1, -1):
+            _, module = self.layers[i]
+            size, switches = records[i]
+            if isinstance(module, nn.ReLU):
+                x = torch.relu(x)
+            elif isinstance(module, SwitchMaxPool2d):
+                x = ops.unpool2d_switches(x, switches[image_index], size, validate=False, **module.geometry())
+            elif isinstance(module, nn.Conv2d):
+                x = _transposed_conv_to_size(x, module, size)
+        return x
+
+    @torch.no_grad()
+    def select(
+        self, activation: Tensor, channel: int | Sequence[int] | None = None, position: tuple[int, int] | None = None
+    ) -> Tensor:
+        """Which units to project: Tensor[S, 4] of (image, channel, y, x), image-major.
+
+        Args:
+            activation (Tensor[N, C, H, W]): a layer's output.
+            channel: None (each image's strongest channel), a channel, or several channels.
+            position: (y, x) of the unit; default: the strongest activation of the channel.
+        """
+        n, c, h, w = activation.shape
+        if channel is None:
+            if position is not None:
+                raise ValueError("position needs a channel")
+            channels = activation.flatten(2).amax(2).argmax(1)[:, None]  # (N, 1)
+        else:
+            wanted = torch.as_tensor([channel] if isinstance(channel, int) else list(channel), dtype=torch.long)
+            if wanted.numel() == 0 or wanted.min() < 0 or wanted.max() >= c:
+                raise IndexError(f"channel {channel} out of range for a layer with {c} channels")
+            channels = wanted.to(activation.device).expand(n, -1)
+        k = channels.shape[1]
+        images = torch.arange(n, device=activation.device)[:, None].expand(n, k)
+        if position is None:
+            maps = activation[images, channels].flatten(2)  # (N, K, H * W)
+            flat = maps.argmax(2)
+            ys, xs = flat // w, flat % w
+        else:
+            y, x = position
+            if not (0 <= y < h and 0 <= x < w):
+                raise IndexError(f"position {position} out of range for a {h}x{w} map")
+            ys, xs = torch.full_like(channels, y), torch.full_like(channels, x)
+        return torch.stack([images, channels, ys, xs], dim=-1).reshape(-1, 4)
+
+    @torch.no_grad()
+    def project(
+        self,
+        images: Tensor,
+        layer: str | int,
+        channel: int | Sequence[int] | None = None,
+        position: tuple[int, int] | None = None,
+        value: str = "activation",
+        crop: bool = True,
+    ) -> Tensor:
+        """Projects selected units of ``layer`` to pixel space, all in one batched downward pass.
+
+        Args:
+            images (Tensor[N, C, H, W]): the input images.
+            layer: a layer name (``model.layer_names``) or index.
+            channel: None (each image's strongest channel), one channel, or a sequence of channels.
+            position: (y, x) of the unit; default the strongest activation of the channel.
+            value: "activation" keeps the unit's value as the top signal (the paper); "one" uses 1,
+                which is the gradient-based deconvolution of captum's ``NeuronDeconvolution``.
+            crop: go down on receptive-field crops (same result, faster; see ``deconv_crop``).
+
+        Returns:
+            Tensor[N, C, H, W], or Tensor[N, K, C, H, W] when ``channel`` is a sequence of K channels.
+        """
+        activation, records = self.forward(images, layer)
+        selections = self.select(activation, channel, position)
+        projections = self.project_selections(activation, records, layer, selections, value, crop)
+        if channel is not None and not isinstance(channel, int):
+            return projections.view(images.shape[0], -1, *projections.shape[1:])
+        return projections
+
+    @torch.no_grad()
+    def project_selections(
+        self,
+        activation: Tensor,
+        records: list,
+        layer: str | int,
+        selections: Tensor,
+        value: str = "activation",
+        crop: bool = True,
+        chunk: int = 32,
+    ) -> Tensor:
+        """Projects explicit units (Tensor[S, 4] of image, channel, y, x) of a ``forward`` result.
+
+        Args:
+            activation, records: from ``forward``.
+            layer: the layer ``activation`` belongs to.
+            selections (Tensor[S, 4], int64): (image, channel, y, x) of each unit.
+            value: "activation" or "one" (see ``project``).
+            crop: compute each layer of the way down only on the unit's receptive field (the
+                result is the same; it is faster wherever receptive fields are smaller than maps).
+            chunk: units going down together, which bounds memory.
+
+        Returns:
+            Tensor[S, C_in, H_in, W_in]: the projections in pixel space.
+        """
+        if value not in ("activation", "one"):
+            raise ValueError(f"value must be 'activation' or 'one', got {value!r}")
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        last = self.index(layer)
+        selections = selections.to(activation.device)
+        parts = [self._project_chunk(activation, records, last, part, value, crop) for part in selections.split(chunk)]
+        return torch.cat(parts) if parts else activation.new_zeros((0, *records[0][0]))
+
+    def _project_chunk(self, activation: Tensor, records: list, last: int, selections: Tensor, value: str, crop: bool) -> Tensor:
+        image, channel, y, x = selections.unbind(1)
+        rows = torch.arange(selections.shape[0], device=activation.device)
+        signal = activation[image, channel, y, x] if value == "activation" else 1.0
+        if not crop:
+            top = activation.new_zeros((selections.shape[0], *activation.shape[1:]))
+            top[rows, channel, y, x] = signal
+            return self.down(top, image, records, last)
+        top = activation.new_zeros((selections.shape[0], activation.shape[1], 1, 1))
+        top[rows, channel, 0, 0] = signal
+        maps, stop = crop_down(self.layers, records, last, top, activation.shape[2:], image, selections[:, 2:])
+        return self.down(maps, image, records, stop - 1) if stop > 0 else maps
+
+
+def _transposed_conv_to_size(x: Tensor, conv: nn.Conv2d, input_size: tuple[int, int]) -> Tensor:
+    """conv's transpose with its own filters and no bias, at the conv's input size.
+
+    When stride does not divide the input evenly, the convolution's last windows still read the
+    input's last rows and columns; ``output_padding`` keeps them (zero-padding would lose them).
+    """
+    extra = [
+        input_size[d] - ((x.shape[2 + d] - 1) * conv.stride[d] - 2 * conv.padding[d] + conv.dilation[d] * (conv.kernel_size[d] - 1) + 1)
+        for d in range(2)
+    ]
+    return F.conv_transpose2d(x, conv.weight, None, conv.stride, conv.padding, extra, conv.groups, conv.dilation)
+
+
+def layer_name(deconv: DeconvNet, layer: str) -> str:
+    """Accepts "conv5" or the paper's layer number "5" (meaning conv5)."""
+    if layer.isdigit() and f"conv{layer}" in deconv.layer_names:
+        return f"conv{layer}"
+    deconv.index(layer)  # raises a clear KeyError for an unknown name
+    return layer

@@ -1,0 +1,7 @@
+"""A CNN read as a chain of stages: the model representation that the deconvnet, the incremental
+occlusion engine and the receptive-field arithmetic share."""
+
+from .blocks import Pointwise, Residual
+from .read import HEAD, feature_chain, model_stages
+
+__all__ = ["HEAD", "Pointwise", "Residual", "feature_chain", "model_stages"]
