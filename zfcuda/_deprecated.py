@@ -50,6 +50,7 @@ MOVED_NAMES = {
     "data.progress": "zfcuda._utils.progress",
     "deconv.feature_chain": "zfcuda.stages",
     "deconv.HEAD": "zfcuda.stages",
+    "geometry.window_geometry": "zfcuda.stages.geometry",
     "feature_evolution.evolution_grid": "zfcuda.figures.evolution",
     "figures.CENTRE": "zfcuda.data.preprocess",
     "figures.centre_mean": "zfcuda.data.preprocess",

@@ -1,4 +1,4 @@
-"""Pooling and occlusion geometry shared by the wrappers, fake kernels and references."""
+"""Argument pairs and pooled sizes shared by the op wrappers, fake kernels and references."""
 
 from __future__ import annotations
 
@@ -28,13 +28,6 @@ def pair(value: IntPair, name: str) -> list[int]:
     if len(items) != 2 or not all(isinstance(v, (int, torch.SymInt)) and not isinstance(v, bool) for v in items):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
     return items
-
-
-def window_geometry(layer) -> tuple[list[int], list[int], list[int], list[int]]:
-    """(kernel, stride, padding, dilation) of a windowed layer (``nn.Conv2d`` or ``nn.MaxPool2d``
-    and its subclasses), each as [height, width]; integer padding only."""
-    names = ("kernel_size", "stride", "padding", "dilation")
-    return tuple(pair(getattr(layer, name), name) for name in names)
 
 
 def pooled_length(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:

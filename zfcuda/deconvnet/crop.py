@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import ops
-from .._utils.geometry import window_geometry
 from ..nn import SwitchMaxPool2d
+from ..stages.geometry import input_window, window_geometry
 
 
 def crop_down(
@@ -49,11 +49,10 @@ def crop_down(
         module = layers[i][1]
         size, switches = records[i]
         if isinstance(module, (nn.Conv2d, SwitchMaxPool2d)):
-            kernel, stride, padding, dilation = window_geometry(module)
-            crop = tuple((x.shape[2 + d] - 1) * stride[d] + dilation[d] * (kernel[d] - 1) + 1 for d in range(2))
+            kernel, stride, padding, dilation = geometry = window_geometry(module)
+            origin_in, crop = input_window(origin, x.shape[2:], geometry)
             if crop[0] >= size[0] and crop[1] >= size[1]:
                 return paste(x, origin, out_size), i + 1
-            origin_in = origin * torch.tensor(stride, device=origin.device) - torch.tensor(padding, device=origin.device)
             if isinstance(module, SwitchMaxPool2d):
                 # Switches never point into padding, so nothing lands outside the map: no mask needed.
                 local = _crop_switches(switches, image_index, origin, x.shape[2:])

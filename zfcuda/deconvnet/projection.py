@@ -16,9 +16,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import ops
-from .._utils.geometry import window_geometry
 from ..nn import SwitchMaxPool2d
 from ..stages import feature_chain
+from ..stages.geometry import input_window, window_geometry
 from .crop import crop_down
 
 PASS_THROUGH = (nn.LocalResponseNorm, nn.Dropout, nn.Identity)
@@ -82,15 +82,12 @@ class DeconvNet:
         Returns:
             (top, left, bottom, right), with bottom and right exclusive.
         """
-        box = [y, x, y, x]  # inclusive
+        origin, size = (y, x), (1, 1)
         for i in range(self.index(layer), -1, -1):
             module = self.layers[i][1]
             if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
-                kernel, stride, padding, dilation = window_geometry(module)
-                for d in range(2):
-                    box[d] = box[d] * stride[d] - padding[d]
-                    box[d + 2] = box[d + 2] * stride[d] - padding[d] + dilation[d] * (kernel[d] - 1)
-        top, left, bottom, right = box[0], box[1], box[2] + 1, box[3] + 1
+                origin, size = input_window(origin, size, window_geometry(module))
+        top, left, bottom, right = origin[0], origin[1], origin[0] + size[0], origin[1] + size[1]
         if image_size is not None:
             top, left = max(top, 0), max(left, 0)
             bottom, right = min(bottom, image_size[0]), min(right, image_size[1])

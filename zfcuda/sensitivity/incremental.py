@@ -26,9 +26,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import ops
-from .._utils.geometry import window_geometry
 from ..nn import SwitchMaxPool2d
 from ..stages import Pointwise, Residual, model_stages
+from ..stages.geometry import changed_outputs, input_window, window_geometry
 
 # Point-wise in eval mode (batch norm with running statistics is an affine map per channel then).
 POINTWISE = (nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.SiLU, nn.Hardswish, nn.Sigmoid, nn.GELU, nn.LeakyReLU, nn.ELU,
@@ -175,11 +175,9 @@ class IncrementalOcclusion:
             return _Region(region.values, region.origin + torch.tensor([top, left], device=region.origin.device))
         if not _stock(stage, WINDOWED) or not _zero_padded(stage):
             return stage(region.paste_into(source))
-        kernel, stride, padding, dilation = window_geometry(stage)
+        kernel, stride, padding, dilation = geometry = window_geometry(stage)
         out_size = chain.outputs[index].shape[-2:]
-        reach = [dilation[d] * (kernel[d] - 1) for d in range(2)]
-        first = torch.stack([-torch.div(-(region.origin[:, d] + padding[d] - reach[d]), stride[d], rounding_mode="floor") for d in range(2)], 1)
-        last = torch.stack([torch.div(region.origin[:, d] + region.values.shape[2 + d] - 1 + padding[d], stride[d], rounding_mode="floor") for d in range(2)], 1)
+        first, last = changed_outputs(region.origin, region.values.shape[2:], geometry)
         first = first.clamp_min(0)
         last = torch.minimum(last, torch.tensor(out_size, device=last.device) - 1)
         # At least 1: a change no output reads (stride > kernel, rows dropped by flooring) still
@@ -195,8 +193,7 @@ class IncrementalOcclusion:
             return stage(region.paste_into(source))
         limit = torch.tensor([out_size[0] - size[0], out_size[1] - size[1]], device=first.device)
         origin = torch.minimum(first.clamp_min(0), limit)
-        crop_origin = origin * torch.tensor(stride, device=origin.device) - torch.tensor(padding, device=origin.device)
-        crop_size = [(size[d] - 1) * stride[d] + reach[d] + 1 for d in range(2)]
+        crop_origin, crop_size = input_window(origin, size, geometry)
         pad = 0.0 if isinstance(stage, nn.Conv2d) else float("-inf")
         crop = ops.patched_crops(source, region.values, region.origin, crop_origin, crop_size, pad)
         if isinstance(stage, nn.Conv2d):
