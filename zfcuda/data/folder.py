@@ -73,6 +73,7 @@ class ImageFolder(Dataset):
             digest.update(f"{path}\0{label}\n".encode())
         return digest.hexdigest()[:16]
 
+
 def collate_skipping(batch: list) -> tuple[Tensor, Tensor, Tensor, int]:
     """Stacks the readable samples: (images uint8[B, 3, 256, 256], labels[B], indices[B], skipped count)."""
     kept = [item for item in batch if item is not None]
@@ -81,6 +82,7 @@ def collate_skipping(batch: list) -> tuple[Tensor, Tensor, Tensor, int]:
         return empty, torch.empty(0, dtype=torch.long), torch.empty(0, dtype=torch.long), len(batch)
     images, labels, indices = zip(*kept)
     return torch.stack(images), torch.tensor(labels), torch.tensor(indices), len(batch) - len(kept)
+
 
 def mean_image(dataset: ImageFolder, cache_dir: str | Path | None = None, batch_size: int = 256, workers: int = 0) -> Tensor:
     """The per-pixel mean of the canonical images, float32 Tensor[3, 256, 256] in [0, 1].

@@ -132,8 +132,6 @@ def load_state(path: str | Path) -> dict:
     return torch.load(path, weights_only=False)
 
 
-
-
 def _merge_across_ranks(topk: TopK) -> TopK:
     gathered = [None] * dist.get_world_size()
     dist.all_gather_object(gathered, topk)

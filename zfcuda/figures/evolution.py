@@ -22,6 +22,7 @@ def evolution_grid(result: EvolutionResult, cell: int = 96) -> Image.Image:
             canvas.paste(tile, (s * (cell + 2), m * (cell + 2)))
     return canvas
 
+
 def _cropped(rgb: np.ndarray, projection: Tensor) -> np.ndarray:
     """The square around the projection's non-zero pixels (the whole image when it is all zero)."""
     nonzero = projection.abs().sum(0).nonzero()

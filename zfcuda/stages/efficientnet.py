@@ -36,10 +36,12 @@ def efficientnet_stages(model: nn.Module) -> list[nn.Module]:
         raise TypeError("EfficientNet with local_pooling is not supported by incremental occlusion; use method='full'")
     return [*stages, model._avg_pooling, nn.Flatten(1), model._dropout, model._fc]
 
+
 def _activation(module: nn.Module) -> nn.Module:
     """The model's activation as it is (ReLU6, or the packages' own Swish, marked point-wise so that
     the engine rounds exactly as the model does)."""
     return module if isinstance(module, (nn.ReLU6, nn.ReLU, nn.SiLU)) else Pointwise(module)
+
 
 def _same_padded(conv: nn.Conv2d) -> list[nn.Module]:
     """A conv with TF "same" padding (a ``static_padding`` module applied first) as an explicit
