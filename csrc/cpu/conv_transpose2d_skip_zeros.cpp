@@ -4,7 +4,8 @@
 // per pooling window) and a ReLU, so on a CPU most multiply-adds of a dense transposed
 // convolution multiply zeros. Scattering only the non-zero inputs does the same sum with a
 // fraction of the work. On a GPU the dense cuDNN convolution is the faster choice, so this op
-// has a CPU kernel only (zfcuda.deconv_crop picks per device).
+// has a CPU kernel only (zfcuda.deconv_crop picks per device). Its argument checks stay here:
+// plans/ holds the checks that a CPU and a CUDA entry point share.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 

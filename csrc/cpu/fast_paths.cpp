@@ -1,3 +1,4 @@
+// The process-wide on/off state behind fast_paths.h.
 #include "fast_paths.h"
 
 #include <atomic>

@@ -1,10 +1,11 @@
+// The CPU kernel of gather2d_switches: the shared per-element body over every output element.
 #include <torch/library.h>
 
 #include <atomic>
 
 #include "../dispatch.h"
 #include "../kernels/gather2d_switches.h"
-#include "../plans.h"
+#include "../plans/pool2d.h"
 #include "for_each.h"
 
 namespace zfcuda::cpu {

@@ -1,18 +1,20 @@
+// The CPU kernel of max_pool2d_switches: its fast paths, or the shared per-element body.
 #include <torch/library.h>
 
+#include <tuple>
 #include <vector>
 
 #include "../dispatch.h"
 #include "../kernels/max_pool2d_switches.h"
-#include "../plans.h"
+#include "../plans/pool2d.h"
 #include "fast_paths.h"
 #include "for_each.h"
-#include "pool_rows.h"
+#include "max_pool2d_rows.h"
 
 namespace zfcuda::cpu {
 namespace {
 
-// NCHW: whole output rows (see pool_rows.h).
+// NCHW: whole output rows (see max_pool2d_rows.h).
 template <typename scalar_t, typename switch_t>
 void pool_rows_nchw(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d& src, const Pool2dGeometry& g) {
   const ColumnTaps taps(g);
@@ -27,7 +29,7 @@ void pool_rows_nchw(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d
   });
 }
 
-// channels_last: one output pixel, all channels, at a time (see pool_rows.h).
+// channels_last: one output pixel, all channels, at a time (see max_pool2d_rows.h).
 template <typename scalar_t, typename switch_t>
 void pool_pixels_nhwc(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d& src, const Pool2dGeometry& g) {
   const int64_t C = src.c, pixels = src.n * g.out_h * g.out_w;

@@ -1,10 +1,11 @@
+// The CPU kernel of occlusion_batch: block copies per row, or the shared per-element body.
 #include <torch/library.h>
 
 #include <algorithm>
 
 #include "../dispatch.h"
 #include "../kernels/occlusion_batch.h"
-#include "../plans.h"
+#include "../plans/occlusion_batch.h"
 #include "fast_paths.h"
 #include "for_each.h"
 

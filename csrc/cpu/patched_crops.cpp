@@ -1,8 +1,9 @@
+// The CPU kernel of patched_crops: the shared per-element body over every output element.
 #include <torch/library.h>
 
 #include "../dispatch.h"
 #include "../kernels/patched_crops.h"
-#include "../plans.h"
+#include "../plans/patched_crops.h"
 #include "for_each.h"
 
 namespace zfcuda::cpu {

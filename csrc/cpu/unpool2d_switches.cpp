@@ -1,3 +1,4 @@
+// The CPU kernel of unpool2d_switches: its fast paths, or the shared per-element body.
 #include <torch/library.h>
 
 #include <atomic>
@@ -6,10 +7,10 @@
 
 #include "../dispatch.h"
 #include "../kernels/unpool2d_switches.h"
-#include "../plans.h"
+#include "../plans/pool2d.h"
 #include "fast_paths.h"
 #include "for_each.h"
-#include "pool_rows.h"
+#include "unpool2d_rows.h"
 #include "validate_switches.h"
 
 namespace zfcuda::cpu {
@@ -72,7 +73,7 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
         });
         return;
       }
-      // Fast paths (see pool_rows.h), validated for free by counting the switches that land.
+      // Fast paths (see unpool2d_rows.h), validated for free by counting the switches that land.
       const int64_t landed = src.channels_last ? unpool_pixels_nhwc(yp, sw, x, src, g) : unpool_planes_nchw(yp, sw, x, src, g);
       if (validate && landed != plan.switches.numel()) fail_invalid_switches("unpool2d_switches", g);
     });

@@ -3,7 +3,7 @@
 
 #include <atomic>
 
-#include "../kernels/common.h"
+#include "../kernels/pool2d_geometry.h"
 #include "for_each.h"
 
 namespace zfcuda::cpu {

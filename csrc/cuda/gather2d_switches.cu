@@ -1,9 +1,10 @@
+// The CUDA kernel of gather2d_switches: the shared per-element body, one GPU thread per element.
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
 #include "../dispatch.h"
 #include "../kernels/gather2d_switches.h"
-#include "../plans.h"
+#include "../plans/pool2d.h"
 #include "for_each.cuh"
 #include "validate_switches.cuh"
 

@@ -1,9 +1,12 @@
+// The CUDA kernel of max_pool2d_switches: the shared per-element body, one GPU thread per element.
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
+#include <tuple>
+
 #include "../dispatch.h"
 #include "../kernels/max_pool2d_switches.h"
-#include "../plans.h"
+#include "../plans/pool2d.h"
 #include "for_each.cuh"
 
 namespace zfcuda::cuda {

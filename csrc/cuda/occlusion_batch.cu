@@ -1,9 +1,10 @@
+// The CUDA kernel of occlusion_batch: the shared per-element body, one GPU thread per element.
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
 #include "../dispatch.h"
 #include "../kernels/occlusion_batch.h"
-#include "../plans.h"
+#include "../plans/occlusion_batch.h"
 #include "for_each.cuh"
 
 namespace zfcuda::cuda {

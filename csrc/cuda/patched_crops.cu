@@ -1,9 +1,10 @@
+// The CUDA kernel of patched_crops: the shared per-element body, one GPU thread per element.
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
 #include "../dispatch.h"
 #include "../kernels/patched_crops.h"
-#include "../plans.h"
+#include "../plans/patched_crops.h"
 #include "for_each.cuh"
 
 namespace zfcuda::cuda {

@@ -3,7 +3,7 @@
 
 #include <ATen/ATen.h>
 
-#include "../kernels/common.h"
+#include "../kernels/pool2d_geometry.h"
 #include "for_each.cuh"
 
 namespace zfcuda::cuda {

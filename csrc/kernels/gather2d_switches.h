@@ -1,7 +1,7 @@
 // Pooling with given switches: read the input at each recorded argmax.
 #pragma once
 
-#include "common.h"
+#include "pool2d_geometry.h"
 
 namespace zfcuda {
 

@@ -1,7 +1,9 @@
 // Addressing of 4-D tensors stored NCHW-contiguous or channels_last (NHWC) contiguous.
 #pragma once
 
-#include "common.h"
+#include <cstdint>
+
+#include "host_device.h"
 
 namespace zfcuda {
 

@@ -6,7 +6,7 @@
 
 #include <limits>
 
-#include "common.h"
+#include "pool2d_geometry.h"
 
 namespace zfcuda {
 

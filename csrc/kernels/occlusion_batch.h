@@ -1,7 +1,9 @@
 // One element of an occlusion batch: the image, or the fill where the occluder covers it.
 #pragma once
 
-#include "common.h"
+#include <cstdint>
+
+#include "host_device.h"
 
 namespace zfcuda {
 

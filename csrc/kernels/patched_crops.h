@@ -2,7 +2,9 @@
 // pasted over it and a pad value outside the map (the incremental occlusion engine's input).
 #pragma once
 
-#include "common.h"
+#include <cstdint>
+
+#include "host_device.h"
 
 namespace zfcuda {
 

@@ -3,7 +3,7 @@
 
 #include <ATen/OpMathType.h>
 
-#include "common.h"
+#include "pool2d_geometry.h"
 
 namespace zfcuda {
 

@@ -1,14 +1,14 @@
-// Validation, layout and output allocation for each op: everything before and after the loop,
-// shared by the CPU and CUDA entry points so the two devices agree on every argument rule.
+// The plans of the pooled-plane ops (max_pool2d_switches, unpool2d_switches, gather2d_switches).
+//
+// A plan is an op's validation, layout and output allocation: everything before and after the
+// loop, shared by the CPU and CUDA entry points so the two devices agree on every argument rule.
 #pragma once
 
 #include <ATen/ATen.h>
 
-#include <tuple>
-
-#include "kernels/layout.h"
-#include "kernels/occlusion_batch.h"
-#include "kernels/patched_crops.h"
+#include "../kernels/layout.h"
+#include "../kernels/pool2d_geometry.h"
+#include "pool2d_checks.h"  // fail_invalid_switches, raised by the entry points after their loop
 
 namespace zfcuda {
 
@@ -33,25 +33,5 @@ Pool2dPlan plan_unpool2d(const at::Tensor& y, const at::Tensor& switches, at::In
 // source = input, output shaped like switches.
 Pool2dPlan plan_gather2d(const at::Tensor& input, const at::Tensor& switches, at::IntArrayRef kernel_size,
                          at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation);
-// Raised after a kernel has found switches that no max pooling with this geometry can produce.
-[[noreturn]] void fail_invalid_switches(const char* op, const Pool2dGeometry& g);
-
-struct OcclusionPlan {
-  at::Tensor image, positions, fill, output;
-  OcclusionGeometry geometry;
-  Layout4d output_layout;
-};
-
-OcclusionPlan plan_occlusion_batch(const at::Tensor& image, const at::Tensor& positions, at::IntArrayRef patch_size,
-                                   const at::Tensor& fill);
-
-struct PatchedCropPlan {
-  at::Tensor base, patches, patch_origins, crop_origins, output;
-  PatchedCropGeometry geometry;
-  Layout4d output_layout;
-};
-
-PatchedCropPlan plan_patched_crops(const at::Tensor& base, const at::Tensor& patches, const at::Tensor& patch_origins,
-                                   const at::Tensor& crop_origins, at::IntArrayRef crop_size);
 
 }  // namespace zfcuda

@@ -1,13 +1,9 @@
-// Shared by the CPU and CUDA builds: the host/device qualifier and the pooling geometry.
+// The geometry of a 2-D pooling (Pool2dGeometry) and where a switch points (switch_target).
 #pragma once
 
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define ZF_HOST_DEVICE __host__ __device__
-#else
-#define ZF_HOST_DEVICE
-#endif
+#include "host_device.h"
 
 namespace zfcuda {
 
