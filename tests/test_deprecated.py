@@ -24,6 +24,12 @@ OLD_IMPORTS = {
 }
 
 
+def _run_python(code: str, *flags: str) -> None:
+    """Runs ``code`` in a fresh interpreter (old modules warn when first imported) and fails with its stderr."""
+    run = subprocess.run([sys.executable, *flags, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
 def test_every_old_module_is_listed():
     assert set(OLD_IMPORTS) == set(NEW_HOME)
 
@@ -39,8 +45,7 @@ def test_old_paths_give_the_new_objects_with_a_warning():
             "    if value is not new or not any(NEW_HOME[old] in m for m in messages):\n"
             "        failures.append((old, name, value, new, messages))\n"
             "sys.exit(repr(failures) if failures else 0)\n")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
+    _run_python(code)
 
 
 @pytest.mark.parametrize("old_name, new_module", sorted(MOVED_NAMES.items()))
@@ -60,8 +65,7 @@ def test_functions_that_were_also_modules_stay_callable():
             "result = zfcuda.occlusion(model, torch.rand(3, 8, 8), patch=4, stride=4, show_progress=False)\n"
             "assert isinstance(result, OcclusionResult)\n"
             "assert type(zfcuda.convert(model)[1]).__name__ == 'SwitchMaxPool2d'\n")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-3000:]
+    _run_python(code)
 
 
 def test_unknown_names_are_still_attribute_errors():
@@ -72,7 +76,4 @@ def test_unknown_names_are_still_attribute_errors():
 
 
 def test_the_new_layout_imports_without_warnings():
-    run = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c",
-                          "import zfcuda, zfcuda.app.cli, zfcuda.app.demo, zfcuda.figures, zfcuda.analysis"],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-3000:]
+    _run_python("import zfcuda, zfcuda.app.cli, zfcuda.app.demo, zfcuda.figures, zfcuda.analysis", "-W", "error::DeprecationWarning")
