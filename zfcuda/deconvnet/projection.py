@@ -25,29 +25,60 @@ PASS_THROUGH = (nn.LocalResponseNorm, nn.Dropout, nn.Identity)
 SUPPORTED = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, *PASS_THROUGH)
 
 
-class DeconvNet:
-    """A deconvnet attached to a CNN's feature chain of Conv2d / ReLU / MaxPool2d / LRN / Dropout / Identity.
+def _check_chain_layer(name: str, module: nn.Module) -> None:
+    """Raises TypeError for a chain layer the chain engine cannot invert."""
+    if not isinstance(module, SUPPORTED):
+        supported = ", ".join(t.__name__ for t in SUPPORTED)
+        raise TypeError(f"DeconvNet cannot invert layer {name!r} ({type(module).__name__}); supported layers: {supported}")
+    if isinstance(module, nn.Conv2d) and module.padding_mode != "zeros":
+        raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding_mode {module.padding_mode!r} (only 'zeros')")
+    if isinstance(module, nn.Conv2d) and isinstance(module.padding, str):
+        raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding={module.padding!r}; give the padding as integers")
 
-    The user's model is not modified: its convolutions and their weights are used as they are,
-    and each ``nn.MaxPool2d`` gets a switch-recording twin held here.
+
+def reads_as_chain(model: nn.Module) -> bool:
+    """Whether ``model``'s convolutional part is a plain chain the crop engine inverts layer by layer."""
+    try:
+        layers = feature_chain(model).named_children()
+        for name, module in layers:
+            _check_chain_layer(name, module)
+    except TypeError:
+        return False
+    return True
+
+
+class DeconvNet:
+    """A deconvnet attached to a CNN: projections of any unit of any layer back to pixels.
+
+    ``DeconvNet(model)`` reads the model once. A plain chain (ZF-Net, torchvision-style models
+    whose ``features`` is a Sequential of Conv2d / ReLU / MaxPool2d / LRN / Dropout / Identity, or
+    such a Sequential) goes down on receptive-field crops, layer by layer; layers are the chain's
+    own names ("conv5", "10"). Any other CNN (batch norm, residual blocks, depthwise convolutions,
+    concatenation, ``F.relu`` in ``forward``) is read as a graph by ``torch.fx`` and gets a
+    ``GraphDeconvNet`` (see ``deconvnet.graph`` for its rules); its layers are the model's module
+    names ("layer3", "layer3.1.relu").
+
+    The user's model is not modified: its weights are used as they are, and max pools run
+    through switch-recording twins held here.
 
     Args:
-        model: a ``ZFNet``, a torchvision-style CNN with a ``features`` Sequential, or a Sequential.
+        model: the CNN (``nn.Module``).
 
     Raises:
-        TypeError: a layer of the chain cannot be inverted (the message names it).
+        TypeError: a layer cannot be inverted, or the model's forward cannot be read (the message names it).
     """
+
+    def __new__(cls, model: nn.Module):
+        if cls is DeconvNet and not reads_as_chain(model):
+            from .graph import GraphDeconvNet  # a subclass: imported here, where it is chosen
+
+            return super().__new__(GraphDeconvNet)
+        return super().__new__(cls)
 
     def __init__(self, model: nn.Module) -> None:
         self.layers: list[tuple[str, nn.Module]] = []
         for name, module in feature_chain(model).named_children():
-            if not isinstance(module, SUPPORTED):
-                supported = ", ".join(t.__name__ for t in SUPPORTED)
-                raise TypeError(f"DeconvNet cannot invert layer {name!r} ({type(module).__name__}); supported layers: {supported}")
-            if isinstance(module, nn.Conv2d) and module.padding_mode != "zeros":
-                raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding_mode {module.padding_mode!r} (only 'zeros')")
-            if isinstance(module, nn.Conv2d) and isinstance(module.padding, str):
-                raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding={module.padding!r}; give the padding as integers")
+            _check_chain_layer(name, module)
             if isinstance(module, nn.MaxPool2d) and not isinstance(module, SwitchMaxPool2d):
                 module = SwitchMaxPool2d.from_max_pool(module, record_switches=False)
             self.layers.append((name, module))
@@ -157,6 +188,8 @@ class DeconvNet:
             channel: None (each image's strongest channel), a channel, or several channels.
             position: (y, x) of the unit; default: the strongest activation of the channel.
         """
+        if activation.dim() == 2:  # a linear layer's units, as 1x1 maps
+            activation = activation[:, :, None, None]
         n, c, h, w = activation.shape
         if channel is None:
             if position is not None:
@@ -243,7 +276,10 @@ class DeconvNet:
         last = self.index(layer)
         selections = selections.to(activation.device)
         parts = [self._project_chunk(activation, records, last, part, value, crop) for part in selections.split(chunk)]
-        return torch.cat(parts) if parts else activation.new_zeros((0, *records[0][0]))
+        return torch.cat(parts) if parts else self._empty(records, activation)
+
+    def _empty(self, records: list, like: Tensor) -> Tensor:
+        return like.new_zeros((0, *records[0][0]))
 
     def _project_chunk(self, activation: Tensor, records: list, last: int, selections: Tensor, value: str, crop: bool) -> Tensor:
         image, channel, y, x = selections.unbind(1)
