@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers.nets import small_chain
+from tests.helpers.nets import random_batch_norm, small_chain
 from tests.helpers.shared_data import real_images
 from zfcuda import DeconvNet
 from zfcuda.deconvnet import load_state, top_activations
+from zfcuda.models.resnet_shaped import resnet18
 
 
 def _brute_force(chain, images, layer_index, k):
@@ -22,6 +23,10 @@ def _brute_force(chain, images, layer_index, k):
     with torch.no_grad():
         for module in list(chain)[: layer_index + 1]:
             x = module(x)
+    return _ranked(x, k)
+
+
+def _ranked(x, k):
     n, c, h, w = x.shape
     values, flat = x.flatten(2).max(2)  # every activation stored; each image's max per map
     out = []
@@ -43,12 +48,29 @@ def test_equals_brute_force_on_real_images():
     batches = [(images[i : i + 7], torch.arange(i, min(i + 7, len(images)))) for i in range(0, len(images), 7)]
     result = top_activations(DeconvNet(chain), batches, ["2", 5], k=9, progress=False)
     for name, index in (("2", 2), ("5", 5)):
-        expected = _brute_force(chain, images, index, 9)
-        got = _as_lists(result[name])
-        for e, g in zip(expected, got):
-            assert [i for _, i, _ in g] == [i for _, i, _ in e]
-            assert [p for _, _, p in g] == [tuple(p) for _, _, p in e]
-            np.testing.assert_allclose([v for v, _, _ in g], [v for v, _, _ in e], rtol=1e-6)
+        _check(result[name], _brute_force(chain, images, index, 9))
+
+
+def _check(result, expected):
+    for e, g in zip(expected, _as_lists(result)):
+        assert [i for _, i, _ in g] == [i for _, i, _ in e]
+        assert [p for _, _, p in g] == [tuple(p) for _, _, p in e]
+        np.testing.assert_allclose([v for v, _, _ in g], [v for v, _, _ in e], rtol=1e-6)
+
+
+def test_equals_brute_force_on_a_residual_network():
+    torch.manual_seed(0)
+    model, images = random_batch_norm(resnet18(10, width=8)).eval(), real_images()
+    captured = {}
+    for name in ("layer1.1", "layer3"):  # the module outputs, read by forward hooks on the model itself
+        dict(model.named_modules())[name].register_forward_hook(lambda m, i, o, name=name: captured.__setitem__(name, o.clone()))
+    with torch.no_grad():
+        model(images)
+    batches = [(images[i : i + 7], torch.arange(i, min(i + 7, len(images)))) for i in range(0, len(images), 7)]
+    result = top_activations(DeconvNet(model), batches, ["layer3", "layer1.1"], k=5, progress=False)
+    assert list(result) == ["layer1.1", "layer3"]
+    for name in result:
+        _check(result[name], _ranked(captured[name], 5))
 
 
 def test_fewer_images_than_k_leaves_empty_slots():

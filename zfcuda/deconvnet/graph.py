@@ -21,6 +21,7 @@ With ``nn.ReLU`` activations and ``value="one"`` this is exactly captum's ``Neur
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 
 import torch
 import torch.fx as fx
@@ -170,12 +171,31 @@ class GraphDeconvNet(DeconvNet):
         stride = kernel if args.get("stride") is None else pair(args["stride"], "stride")
         return kernel, stride, pair(args.get("padding", 0), "padding"), pair(args.get("dilation", 1), "dilation")
 
+    def name_of(self, layer: str | int) -> str:
+        """The layer's module name, for a name or an index into ``layer_names``."""
+        self.index(layer)  # a clear error for an unknown one
+        return layer if isinstance(layer, str) else self._names[layer]
+
     @torch.no_grad()
     def forward(self, images: Tensor, layer: str | int) -> tuple[Tensor, GraphRecords]:
         """Runs the graph up to ``layer``'s step; returns its output and what the way down needs."""
+        captured, records = self._run(images, {self.index(layer)})
+        return captured[self.index(layer)], records
+
+    @torch.no_grad()
+    def activations(self, images: Tensor, layers: Sequence[str | int]) -> dict[str, Tensor]:
+        """The outputs of several layers from one forward pass, by layer name."""
+        steps = {self.name_of(layer): self.index(layer) for layer in layers}
+        captured, _ = self._run(images, set(steps.values()))
+        return {name: captured[step] for name, step in steps.items()}
+
+    def _run(self, images: Tensor, capture: set[int]) -> tuple[dict[int, Tensor], GraphRecords]:
+        """Runs the graph up to the last step in ``capture``; those steps' outputs (copied as they
+        come: a later in-place step must not change them) and what the way down needs."""
         if images.dim() != 4:
             raise ValueError(f"images must be 4-D (N, C, H, W), got shape {tuple(images.shape)}")
-        last = self.index(layer)
+        last = max(capture)
+        captured: dict[int, Tensor] = {}
         records = GraphRecords(images.shape)
         interpreter = fx.Interpreter(self.graph.module)
         interpreter.args_iter = iter([images])
@@ -190,8 +210,9 @@ class GraphDeconvNet(DeconvNet):
             else:
                 env[node] = interpreter.run_node(node)
                 self._note_rule(step, args, kwargs, records, i)
-        activation = env[self.steps[last].node].clone()  # a later in-place step must not change it
-        return activation, records
+            if i in capture:
+                captured[i] = env[node].clone()
+        return captured, records
 
     def _max_pool(self, step: Step, args: tuple, kwargs: dict, records: GraphRecords, i: int) -> Tensor:
         """Max pooling through the switch op (bitwise F.max_pool2d), keeping its switches."""

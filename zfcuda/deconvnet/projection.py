@@ -135,6 +135,17 @@ class DeconvNet:
         outputs, records = self.forward_all(images, self.index(layer))
         return outputs[-1], records
 
+    def name_of(self, layer: str | int) -> str:
+        """The layer's name, for a name or an index."""
+        return self.layer_names[self.index(layer)]
+
+    @torch.no_grad()
+    def activations(self, images: Tensor, layers: Sequence[str | int]) -> dict[str, Tensor]:
+        """The outputs of several layers (Tensor[N, C, H, W] each) from one forward pass, by layer name."""
+        indices = {self.name_of(layer): self.index(layer) for layer in layers}
+        outputs, _ = self.forward_all(images, max(indices.values()))
+        return {name: outputs[index] for name, index in indices.items()}
+
     @torch.no_grad()
     def forward_all(self, images: Tensor, last: int) -> tuple[list[Tensor], list]:
         """Every layer's output up to layer index ``last``, and the records ``down`` needs."""

@@ -102,8 +102,7 @@ def top_activations(
         raise ValueError(f"k must be >= 1, got {k}")
     if checkpoint is not None and dist.is_initialized() and dist.get_world_size() > 1:
         checkpoint = f"{checkpoint}.rank{dist.get_rank()}"
-    indices = sorted({deconv.index(layer) for layer in layers})
-    names = [deconv.layer_names[i] for i in indices]
+    names = sorted({deconv.name_of(layer) for layer in layers}, key=deconv.index)
     result: dict[str, TopK] = dict(state["topk"]) if state else {}
     done = state["batches"] if state else 0
     show = progress and (not dist.is_initialized() or dist.get_rank() == 0)
@@ -113,9 +112,7 @@ def top_activations(
         seen += 1
         if seen <= done and not resumed_batches_left_out:
             continue
-        outputs, _ = deconv.forward_all(images, indices[-1])
-        for index, name in zip(indices, names):
-            activation = outputs[index]
+        for name, activation in deconv.activations(images, names).items():
             current = result.get(name) or TopK.empty(activation.shape[1], k)
             result[name] = current.merged(*_candidates(activation, image_ids))
         if checkpoint is not None and seen % checkpoint_every == 0:

@@ -16,7 +16,7 @@ kind               steps
                    Hardswish, GELU: modules, ``F.*`` functions and tensor methods, in place or not
 ``linear_map``     other linear maps, inverted by their exact adjoint: average and adaptive
                    average pooling, ``mean`` over positions, zero padding (``nn.ZeroPad2d``, ``F.pad``)
-``reshape``        ``nn.Flatten``, ``flatten``, ``view``, ``reshape``, ``contiguous``
+``reshape``        ``nn.Flatten``, ``flatten``, ``view``, ``reshape``, ``contiguous``, ``clone``
 ``identity``       Dropout, Identity, LocalResponseNorm (passed unchanged, as in the original deconvnet)
 ``add``, ``cat``   residual addition; channel concatenation
 =================  ==============================================================================
@@ -28,6 +28,8 @@ is a ``TypeError`` that names the step, its module and type: never a silently di
 from __future__ import annotations
 
 import operator
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -45,7 +47,7 @@ RECTIFIER_FUNCTIONS = {F.relu, torch.relu, torch.relu_, F.relu_, F.relu6, F.hard
 LINEAR_MAP_MODULES = (nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.ZeroPad2d)
 LINEAR_MAP_FUNCTIONS = {F.avg_pool2d, F.adaptive_avg_pool2d, F.pad, torch.mean}
 IDENTITY_MODULES = (nn.Dropout, nn.Dropout2d, nn.Identity, nn.LocalResponseNorm)
-RESHAPE_METHODS = {"flatten", "view", "reshape", "contiguous"}
+RESHAPE_METHODS = {"flatten", "view", "reshape", "contiguous", "clone"}
 META_METHODS = {"size", "dim"}
 SUPPORTED_MODULES = (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.MaxPool2d, *RECTIFIERS, *LEAKY, *LINEAR_MAP_MODULES,
                      *IDENTITY_MODULES, nn.Flatten)
@@ -121,7 +123,8 @@ def read_graph(model: nn.Module) -> Graph:
     """
     tracer = _Tracer()
     try:
-        graph = tracer.trace(model)
+        with _hooks_set_aside(model):  # the user's hooks would be traced as steps of forward
+            graph = tracer.trace(model)
     except Exception as error:  # fx raises many kinds (TraceError, TypeError, RuntimeError...)
         raise TypeError(f"DeconvNet could not read {type(model).__name__}.forward with torch.fx ({type(error).__name__}: "
                         f"{error}); a forward with data-dependent control flow cannot be read") from error
@@ -137,6 +140,19 @@ def read_graph(model: nn.Module) -> Graph:
     index = {step.node: i for i, step in enumerate(steps)}
     outputs = {name: index[node] for name, node in tracer.module_outputs.items() if name}
     return Graph(module, steps, outputs)
+
+
+@contextmanager
+def _hooks_set_aside(model: nn.Module):
+    """Every module's forward hooks and pre-hooks, removed for the block and put back after it."""
+    kept = [(m, m._forward_hooks, m._forward_pre_hooks) for m in model.modules()]
+    try:
+        for module, _, _ in kept:
+            module._forward_hooks, module._forward_pre_hooks = OrderedDict(), OrderedDict()
+        yield
+    finally:
+        for module, hooks, pre_hooks in kept:
+            module._forward_hooks, module._forward_pre_hooks = hooks, pre_hooks
 
 
 def _classify(node: fx.Node, root: fx.GraphModule) -> Step:
