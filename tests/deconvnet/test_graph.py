@@ -11,12 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.helpers.deconv_reference import slow_projection
+from tests.helpers.nets import ActivationZoo, DenseNetShaped, random_batch_norm
 from zfcuda import DeconvNet
 from zfcuda.deconvnet.graph import GraphDeconvNet
 from zfcuda.models.resnet_shaped import resnet18, resnet50
-
-from tests.helpers.deconv_reference import slow_projection
-from tests.helpers.nets import ActivationZoo, DenseNetShaped, random_batch_norm
 
 NETS = {
     "resnet18": (lambda relu: resnet18(7, width=8, functional_relu=relu), (61, 67), ["layer1.0.relu", "layer2", "layer3.1.bn2", "layer4"]),
@@ -225,3 +224,41 @@ def test_batch_norm_in_training_mode_and_unknown_layers_are_clear_errors():
     model.train()
     with pytest.raises(TypeError, match="batch norm 'bn1' in eval mode"):
         deconv.project(torch.randn(1, 3, 32, 32, dtype=torch.float64), "layer1")
+
+
+@pytest.mark.parametrize("name", list(NETS))
+def test_guided_rule_equals_captum_guided_backprop(name):
+    from captum.attr import NeuronGuidedBackprop
+
+    model = _net(name)
+    deconv = DeconvNet(model, rule="guided")
+    image = torch.randn(3, *NETS[name][1], dtype=torch.float64)
+    layer = NETS[name][2][1]
+    for unit in _strongest_units(deconv, image, layer, 2):
+        ours = deconv.project(image[None], layer, channel=unit[0], position=unit[1:], value="one")[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = NeuronGuidedBackprop(model, dict(model.named_modules())[layer]).attribute(image[None], unit)[0]
+        assert torch.allclose(ours, theirs, rtol=0, atol=1e-9 * float(theirs.abs().max()))
+        # Guided differs from the deconvnet: it also keeps the forward pass's signs.
+        plain = DeconvNet(model).project(image[None], layer, channel=unit[0], position=unit[1:], value="one")[0]
+        assert not torch.allclose(ours, plain)
+
+
+def test_guided_rule_on_a_chain_model_and_every_activation_and_bad_rules():
+    from zfcuda.models import ZFNet
+
+    torch.manual_seed(0)
+    zfnet, zoo = ZFNet(4, width=0.125).double().eval(), random_batch_norm(ActivationZoo()).double().eval()
+    for model, image, layers in ((zfnet, torch.randn(3, 224, 224, dtype=torch.float64), ("conv3", "conv_layers.relu5")),
+                                 (zoo, torch.randn(3, 37, 41, dtype=torch.float64), ("depthwise", "mix"))):
+        guided = DeconvNet(model, rule="guided")
+        assert isinstance(guided, GraphDeconvNet)
+        for layer in layers:
+            unit = _strongest_units(guided, image, layer, 1)[0]
+            ours = guided.project(image[None], layer, channel=unit[0], position=unit[1:])[0]
+            reference = slow_projection(model, image, guided.name_of(layer), unit, "activation", guided=True)
+            assert reference.abs().max() > 0
+            assert torch.allclose(ours, reference, rtol=0, atol=1e-12 * float(reference.abs().max())), layer
+    with pytest.raises(ValueError, match="rule must be one of deconvnet, guided"):
+        DeconvNet(zfnet, rule="saliency")

@@ -101,8 +101,10 @@ def _load_model(path: str | None):
 
 def _deconv(args: argparse.Namespace) -> int:
     from .deconv_figures import deconv_figure
+    from .viewed_models import load_view
 
-    path = deconv_figure(_load_model(args.model), args.image, args.layer, args.maps, args.out, overlay=not args.no_overlay)
+    view = load_view(args.model)
+    path = deconv_figure(view, args.image, args.layer or view.layers[-1], args.maps, args.out, overlay=not args.no_overlay)
     print(f"wrote {path}")
     return 0
 
@@ -111,12 +113,12 @@ def _top9(args: argparse.Namespace) -> int:
     from .._utils.distributed import teardown
     from ..data import ImageFolder
     from .deconv_figures import top9_figures
+    from .viewed_models import load_view
 
-    net = _load_model(args.model)
+    view = load_view(args.model)
     data = ImageFolder(args.data_dir, per_class=args.per_class)
-
     try:
-        paths = top9_figures(net, data, args.layers, args.maps, args.out, batch_size=args.batch_size, device=args.device,
+        paths = top9_figures(view, data, args.layers or view.layers, args.maps, args.out, batch_size=args.batch_size, device=args.device,
                              checkpoint=args.checkpoint, resume=args.resume)
     finally:
         teardown()
@@ -125,23 +127,28 @@ def _top9(args: argparse.Namespace) -> int:
     return 0
 
 
+MODEL_HELP = "the shipped ZF-Net (default), efficientnet-lite0 (ImageNet weights), or an exported ZF-Net file"
+
+
 def _add_figures(commands) -> None:
     p = commands.add_parser("deconv", help="project an image's strongest feature maps of a layer to pixels")
     p.set_defaults(run=_deconv)
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--layer", default="conv5", help="conv1 ... conv5 (or 1 ... 5), pool1, ...")
+    p.add_argument("--layer", default=None, help="a layer name: conv1 ... conv5 (or 1 ... 5), pool1, ... for ZF-Net, the model's "
+                   "module names (_blocks.10, ...) for others; default the model's last default layer")
     p.add_argument("--maps", type=int, default=4, help="how many of the strongest maps to project")
     p.add_argument("--out", default="deconv.png")
     p.add_argument("--no-overlay", dest="no_overlay", action="store_true", help="leave out the row of projections over the image")
-    p.add_argument("--model", default=None, help="an exported model (default: the one shipped with zfcuda)")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
     p = commands.add_parser("top9", help="Fig. 2: each feature map's 9 strongest activations over a data set, projected")
     p.set_defaults(run=_top9)
     p.add_argument("data_dir", metavar="DATA_DIR", help="<class>/<image> folders")
-    p.add_argument("--layers", nargs="+", default=["2", "3", "4", "5"], help="layers (2 means conv2)")
+    p.add_argument("--layers", nargs="+", default=None, help="layers (2 means conv2); default conv2-conv5 for ZF-Net, four "
+                   "depths (_blocks.2, .4, .10, .15) for EfficientNet-Lite0")
     p.add_argument("--maps", type=int, default=9, help="feature maps per layer (the strongest)")
     p.add_argument("--out", default="top9", help="output folder")
     p.add_argument("--per-class", dest="per_class", type=int, default=None, help="scan the first N images of each class")
-    p.add_argument("--model", default=None, help="an exported model (default: the one shipped with zfcuda)")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
     p.add_argument("--batch-size", dest="batch_size", type=int, default=32)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (under torchrun: each rank its local GPU)")
     p.add_argument("--checkpoint", default=None, help="keep the partial scan here, to resume after a stop")
@@ -152,18 +159,13 @@ def _occlusion_inputs(args: argparse.Namespace):
     """(model, input Tensor[3, 224, 224], display image, class names, layer) for the occlusion command."""
     from PIL import Image
 
+    from .viewed_models import ZFNetView, load_view
+
+    view = load_view(args.model)
     with Image.open(args.image) as image:
-        image.load()
-        if args.model == "efficientnet-lite0":
-            from ..models.efficientnet_lite import efficientnet_lite0, efficientnet_lite_display, efficientnet_lite_input, imagenet_classes
-
-            x = efficientnet_lite_input(image)
-            return efficientnet_lite0(), x, efficientnet_lite_display(x), imagenet_classes(), None  # no deconvnet for its blocks
-        from ..data import photo_input
-
-        net = _load_model(args.model)
-        x, picture = photo_input(image, net.mean)
-        return net.model, x, picture, net.classes, args.layer
+        x = view.photo(image)
+    # Fig. 7 (b, c) follow a layer of a chain network; other models show (d, e) and the overlay.
+    return view.model, x, view.display(x), view.classes, args.layer if isinstance(view, ZFNetView) else None
 
 
 def _target(value: str | None, classes: list[str] | None) -> int | None:
@@ -198,7 +200,7 @@ def _add_occlusion(commands) -> None:
     p = commands.add_parser("occlusion", help="Fig. 7: slide a grey square over an image and map the classifier's response")
     p.set_defaults(run=_occlusion)
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--model", default=None, help="an exported ZF-Net (default: the one shipped with zfcuda), or efficientnet-lite0")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
     p.add_argument("--patch", type=int, default=16, help="occluder side in pixels (of the 224x224 input)")
     p.add_argument("--stride", type=int, default=4, help="occluder grid step in pixels")
     p.add_argument("--layer", default="relu5", help="ZF-Net layer whose strongest map is shown in panels (b) and (c)")

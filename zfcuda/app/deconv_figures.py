@@ -1,4 +1,5 @@
-"""End-to-end figures on a pretrained ZF-Net: projections of one image, and Fig. 2 top-9 grids over a data set."""
+"""End-to-end figures on a viewed model (the shipped ZF-Net, EfficientNet-Lite0, an exported ZF-Net):
+projections of one photo, and Fig. 2 top-9 grids over a data set."""
 
 from __future__ import annotations
 
@@ -10,20 +11,21 @@ from PIL import Image
 from torch import Tensor
 
 from .._utils import distributed
-from ..data import ImageFolder, centre_mean, image_to_rgb, model_input, photo_input
+from ..data import ImageFolder
 from ..deconvnet import DeconvNet, TopK, layer_name, load_state, top_activations
 from ..figures.projections import projection_overlay, projection_to_rgb, save_projection_figure, top9_grid
-from ..models.pretrained import Pretrained
+from .viewed_models import ViewedModel
 
 
-def deconv_figure(net: Pretrained, image_path: str | Path, layer: str, maps: int, out: str | Path, overlay: bool = True) -> Path:
+def deconv_figure(view: ViewedModel, image_path: str | Path, layer: str, maps: int, out: str | Path, overlay: bool = True) -> Path:
     """The image beside the projections of its ``maps`` strongest feature maps of ``layer``, and
     (``overlay``) a second row with each projection over the image."""
-    deconv = DeconvNet(net.model)
+    deconv = DeconvNet(view.model)
     layer = layer_name(deconv, layer)
     with Image.open(image_path) as image:
-        x, picture = photo_input(image, net.mean)
-    x = x[None]
+        x = view.photo(image)
+    picture = view.display(x)
+    x = x[None].to(next(view.model.parameters()).device)
     activation, _ = deconv.forward(x, layer)
     strongest = activation[0].flatten(1).amax(1).argsort(descending=True)[:maps].tolist()
     projections = deconv.project(x, layer, channel=strongest)[0]
@@ -33,7 +35,7 @@ def deconv_figure(net: Pretrained, image_path: str | Path, layer: str, maps: int
     return save_projection_figure(picture, panels, titles, out, overlays)
 
 
-def top9_figures(net: Pretrained, data: ImageFolder, layers: Sequence[str], maps: int, out_dir: str | Path,
+def top9_figures(view: ViewedModel, data: ImageFolder, layers: Sequence[str], maps: int, out_dir: str | Path,
                  batch_size: int = 32, device: str = "auto", checkpoint: str | Path | None = None,
                  resume: bool = False) -> list[Path]:
     """Scans ``data`` once, then writes one Fig. 2-style grid per layer for its ``maps`` strongest maps.
@@ -46,13 +48,12 @@ def top9_figures(net: Pretrained, data: ImageFolder, layers: Sequence[str], maps
         resume: continue from ``checkpoint`` instead of starting over.
     """
     context = distributed.setup(device)
-    model = net.model.to(context.device)
-    mean = net.mean.to(context.device)
-    deconv = DeconvNet(model)
+    view = view.to(context.device)
+    deconv = DeconvNet(view.model)
     names = [layer_name(deconv, layer) for layer in layers]
 
     def load(ids: Tensor) -> Tensor:
-        return model_input(torch.stack([data[i][0] for i in ids.tolist()]).to(context.device), mean)
+        return view.canonical(torch.stack([data[i][0] for i in ids.tolist()]).to(context.device))
 
     shards = torch.arange(len(data)).split(batch_size)[context.rank :: context.world_size]
     state = _resume_state(checkpoint, context, batch_size) if resume else None
@@ -68,7 +69,7 @@ def top9_figures(net: Pretrained, data: ImageFolder, layers: Sequence[str], maps
     paths = []
     for name in names:
         chosen = result[name].values[:, 0].argsort(descending=True)[:maps].tolist()
-        projections, patches = _top_crops(deconv, result[name], name, chosen, load, mean)
+        projections, patches = _top_crops(deconv, result[name], name, chosen, load, view)
         path = out_dir / f"top9_{name}.png"
         top9_grid(projections, patches).save(path)
         paths.append(path)
@@ -90,7 +91,8 @@ def _resume_state(checkpoint: str | Path | None, context, batch_size: int) -> di
     return state
 
 
-def _top_crops(deconv: DeconvNet, topk: TopK, layer: str, channels: list[int], load, mean: Tensor):
+def _top_crops(deconv: DeconvNet, topk: TopK, layer: str, channels: list[int], load, view: ViewedModel):
+    """Per map, its top activations' projections and image patches (HxWx3 uint8), each cropped to the unit's receptive field."""
     projections, patches = [], []
     for channel in channels:
         valid = topk.image_ids[channel] >= 0
@@ -103,7 +105,7 @@ def _top_crops(deconv: DeconvNet, topk: TopK, layer: str, channels: list[int], l
         for i, (y, x) in enumerate(positions.tolist()):
             top, left, bottom, right = deconv.receptive_field(layer, y, x, images.shape[-2:])
             row_p.append(projection_to_rgb(projected[i, :, top:bottom, left:right]))
-            row_i.append(image_to_rgb(images[i, :, top:bottom, left:right], centre_mean(mean)[:, top:bottom, left:right]))
+            row_i.append(view.display(images[i], (top, left, bottom, right)))
         projections.append(row_p)
         patches.append(row_i)
     return projections, patches

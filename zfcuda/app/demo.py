@@ -29,6 +29,7 @@ from ..models import pretrained
 from ..sensitivity import occlusion
 from .deconv_figures import deconv_figure, top9_figures
 from .demo_page import Section, write_page
+from .viewed_models import ZFNetView
 
 PHOTOS = ("chelsea", "astronaut", "coffee", "rocket")  # natural photos: occlusion, projections, invariance
 SAMPLE_SET = PHOTOS + ("hubble_deep_field", "immunohistochemistry", "retina", "colorwheel", "camera", "coins",
@@ -201,7 +202,7 @@ def _speed_up(net, path: Path, settings: DemoSettings, device) -> dict[str, floa
 
 
 def _projections(net, path: Path, out: Path, settings: DemoSettings) -> Section:
-    figures = [deconv_figure(net, path, layer, settings.maps, out / "deconv" / f"{path.stem}_{layer}.png").relative_to(out).as_posix()
+    figures = [deconv_figure(ZFNetView(net), path, layer, settings.maps, out / "deconv" / f"{path.stem}_{layer}.png").relative_to(out).as_posix()
                for layer in settings.deconv_layers]
     return Section("Deconvnet projections, layer by layer",
                    f"The {settings.maps} strongest feature maps of each layer for {path.stem}, projected back to pixels by the "
@@ -211,7 +212,7 @@ def _projections(net, path: Path, out: Path, settings: DemoSettings) -> Section:
 
 def _top9(net, out: Path, settings: DemoSettings, device) -> Section:
     try:
-        paths = top9_figures(net, ImageFolder(out / "photos"), settings.top9_layers, settings.maps, out / "top9", batch_size=8,
+        paths = top9_figures(ZFNetView(net), ImageFolder(out / "photos"), settings.top9_layers, settings.maps, out / "top9", batch_size=8,
                              device=str(device))
     finally:
         teardown()

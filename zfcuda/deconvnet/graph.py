@@ -32,7 +32,7 @@ from .. import ops
 from .._utils.geometry import pair
 from ..stages.geometry import input_window
 from ..stages.graph import Graph, Step, read_graph
-from .projection import DeconvNet
+from .projection import DeconvNet, _checked_rule
 
 
 def _conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # F.conv2d's parameters
@@ -72,15 +72,16 @@ class GraphDeconvNet(DeconvNet):
     """``DeconvNet`` for a model read as a graph (see the module docstring); created by
     ``DeconvNet(model)`` when the model is not a plain chain of layers.
 
-    Layers are the model's own module names (``"layer3"``, ``"layer3.1.relu"``, ``"blocks.10"``);
-    a module called several times (torchvision's BasicBlock calls its ``relu`` twice) names its
+    Layers are the model's own module names (``"layer3"``, ``"layer3.1.relu"``, ``"blocks.10"``;
+    a unique last part such as ``"conv3"`` for ``"conv_layers.conv3"`` is enough); a module called several times (torchvision's BasicBlock calls its ``relu`` twice) names its
     last call. Projections are computed on full maps (receptive-field crops are for chains).
 
     Raises:
         TypeError: the forward cannot be read, or a step has no deconvnet rule (the message names it).
     """
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, rule: str = "deconvnet") -> None:
+        self.rule = _checked_rule(rule)
         self.model = model
         self.graph: Graph = read_graph(model)
         self.steps: list[Step] = self.graph.steps
@@ -99,8 +100,17 @@ class GraphDeconvNet(DeconvNet):
             if not -len(self._names) <= layer < len(self._names):
                 raise IndexError(f"layer index {layer} out of range for {len(self._names)} layers")
             return self.graph.outputs[self._names[layer]]
+        return self.graph.outputs[self._full_name(layer)]
+
+    def _full_name(self, layer: str) -> str:
+        """The module name ``layer`` stands for: itself, or the one name ending with ``.layer``."""
         if layer in self.graph.outputs:
-            return self.graph.outputs[layer]
+            return layer
+        matches = [name for name in self._names if name.endswith("." + layer)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise KeyError(f"layer {layer!r} is ambiguous: {', '.join(matches)}")
         raise KeyError(f"no layer {layer!r}; layers are {', '.join(self._names)}")
 
     def receptive_field(self, layer: str | int, y: int, x: int, image_size: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
@@ -174,7 +184,7 @@ class GraphDeconvNet(DeconvNet):
     def name_of(self, layer: str | int) -> str:
         """The layer's module name, for a name or an index into ``layer_names``."""
         self.index(layer)  # a clear error for an unknown one
-        return layer if isinstance(layer, str) else self._names[layer]
+        return self._full_name(layer) if isinstance(layer, str) else self._names[layer]
 
     @torch.no_grad()
     def forward(self, images: Tensor, layer: str | int) -> tuple[Tensor, GraphRecords]:
@@ -208,8 +218,8 @@ class GraphDeconvNet(DeconvNet):
             if step.kind == "maxpool":
                 env[node] = self._max_pool(step, args, kwargs, records, i)
             else:
+                self._note_rule(step, args, kwargs, records, i)  # first: an in-place step overwrites its input
                 env[node] = interpreter.run_node(node)
-                self._note_rule(step, args, kwargs, records, i)
             if i in capture:
                 captured[i] = env[node].clone()
         return captured, records
@@ -243,6 +253,8 @@ class GraphDeconvNet(DeconvNet):
                 conv = {k: bound[k] for k in ("weight", "stride", "padding", "dilation", "groups")}
             conv.update(size=tuple(args[0].shape[-2:]))
             records.rule[i] = conv
+        elif kind == "activation" and self.rule == "guided":
+            records.rule[i] = {"positive": args[0] > 0}
         elif kind == "linear":
             records.rule[i] = {"weight": module.weight if module is not None else _bound(_linear, args, kwargs)["weight"]}
         elif kind == "batchnorm":
@@ -309,7 +321,8 @@ class GraphDeconvNet(DeconvNet):
             yield first, ops.unpool2d_switches(s.contiguous(), rule["switches"][image_index], rule["size"], kernel, stride, padding,
                                                dilation, validate=False)
         elif kind == "activation":
-            yield first, F.leaky_relu(s, step.slope) if step.slope else torch.relu(s)
+            rectified = F.leaky_relu(s, step.slope) if step.slope else torch.relu(s)
+            yield first, rectified * rule["positive"][image_index] if self.rule == "guided" else rectified
         elif kind == "linear_map":
             with torch.enable_grad():
                 zero = s.new_zeros((count, *shape[1:]), requires_grad=True)

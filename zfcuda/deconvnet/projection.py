@@ -36,6 +36,15 @@ def _check_chain_layer(name: str, module: nn.Module) -> None:
         raise TypeError(f"DeconvNet cannot invert layer {name!r}: padding={module.padding!r}; give the padding as integers")
 
 
+RULES = ("deconvnet", "guided")
+
+
+def _checked_rule(rule: str) -> str:
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+    return rule
+
+
 def reads_as_chain(model: nn.Module) -> bool:
     """Whether ``model``'s convolutional part is a plain chain the crop engine inverts layer by layer."""
     try:
@@ -63,19 +72,24 @@ class DeconvNet:
 
     Args:
         model: the CNN (``nn.Module``).
+        rule: "deconvnet" (the paper: at every activation the signal is rectified, whatever the
+            forward pass did there) or "guided" (guided backpropagation, Springenberg et al. 2015:
+            also zero where the activation's forward input was not positive, which keeps the
+            projection specific to the image on networks without max-pool switches; graph engine).
 
     Raises:
         TypeError: a layer cannot be inverted, or the model's forward cannot be read (the message names it).
     """
 
-    def __new__(cls, model: nn.Module):
-        if cls is DeconvNet and not reads_as_chain(model):
+    def __new__(cls, model: nn.Module, rule: str = "deconvnet"):
+        if cls is DeconvNet and (rule != "deconvnet" or not reads_as_chain(model)):
             from .graph import GraphDeconvNet  # a subclass: imported here, where it is chosen
 
             return super().__new__(GraphDeconvNet)
         return super().__new__(cls)
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, rule: str = "deconvnet") -> None:
+        self.rule = _checked_rule(rule)
         self.layers: list[tuple[str, nn.Module]] = []
         for name, module in feature_chain(model).named_children():
             _check_chain_layer(name, module)
