@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from .. import ops
 from ..nn import SwitchMaxPool2d
 from ..stages.geometry import input_window, window_geometry
+from .transpose import conv_transpose
 
 
 def crop_down(
@@ -58,8 +59,7 @@ def crop_down(
                 local = _crop_switches(switches, image_index, origin, x.shape[2:])
                 x = ops.unpool2d_switches(x, local, crop, kernel, stride, 0, dilation, validate=False)
             else:
-                # channels_last: oneDNN's transposed convolutions run 1.3-1.5x faster on these crops.
-                x = _transposed_conv_crop(x.contiguous(memory_format=torch.channels_last), module, stride, dilation)
+                x = conv_transpose(x, module.weight, stride, (0, 0), dilation, module.groups)
                 if bool((origin_in < 0).any()) or bool((origin_in + torch.tensor(crop, device=origin.device) > torch.tensor(size, device=origin.device)).any()):
                     x.mul_(_inside(origin_in, crop, size, x.dtype))
             origin = origin_in
@@ -67,25 +67,6 @@ def crop_down(
             x = x.relu_()
         out_size = tuple(size)
     return paste(x, origin, tuple(records[0][0])), 0
-
-
-# Below this fraction of non-zero inputs, scattering the non-zeros beats oneDNN's dense
-# transposed convolution on the CPU (measured on ZF-Net's conv1 and conv2 crops).
-SPARSE_DENSITY = 0.2
-
-
-def _transposed_conv_crop(x: Tensor, conv: nn.Conv2d, stride, dilation) -> Tensor:
-    """The transposed convolution of a crop, without padding.
-
-    Inputs that come out of an unpooling and a ReLU are mostly zero (about one value in ten on
-    ZF-Net): on the CPU those go through the scatter of non-zeros, 1.5-3x faster than the dense
-    convolution. On a GPU, cuDNN's dense convolution is used.
-    """
-    if x.is_cpu and x.dtype in (torch.float32, torch.float64) and conv.groups == 1:
-        sample = x[: max(1, x.shape[0] // 8)]  # the density of a few crops decides for the chunk
-        if torch.count_nonzero(sample).item() < SPARSE_DENSITY * sample.numel():
-            return ops.conv_transpose2d_skip_zeros(x, conv.weight, stride, dilation)
-    return F.conv_transpose2d(x, conv.weight, None, stride, 0, 0, conv.groups, dilation)
 
 
 def _inside(origin: Tensor, crop: tuple[int, int], size: tuple[int, int], dtype: torch.dtype) -> Tensor:

@@ -33,6 +33,7 @@ from .._utils.geometry import pair
 from ..stages.geometry import input_window
 from ..stages.graph import Graph, Step, read_graph
 from .projection import DeconvNet, _checked_rule
+from .transpose import conv_transpose
 
 
 def _conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # F.conv2d's parameters
@@ -309,9 +310,8 @@ class GraphDeconvNet(DeconvNet):
         inputs, rule, kind = records.inputs[i], records.rule.get(i, {}), step.kind
         (first, shape), count = (inputs[0] if inputs else (None, None)), s.shape[0]
         if kind == "conv":
-            extra = [rule["size"][d] - ((s.shape[2 + d] - 1) * pair(rule["stride"], "stride")[d] - 2 * pair(rule["padding"], "padding")[d]
-                                        + pair(rule["dilation"], "dilation")[d] * (rule["weight"].shape[2 + d] - 1) + 1) for d in range(2)]
-            yield first, F.conv_transpose2d(s, rule["weight"], None, rule["stride"], rule["padding"], extra, rule["groups"], rule["dilation"])
+            geometry = [pair(rule[name], name) for name in ("stride", "padding", "dilation")]
+            yield first, conv_transpose(s, rule["weight"], *geometry, rule["groups"], rule["size"])
         elif kind == "linear":
             yield first, s @ rule["weight"]
         elif kind == "batchnorm":

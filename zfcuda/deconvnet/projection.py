@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import ops
@@ -20,6 +19,7 @@ from ..nn import SwitchMaxPool2d
 from ..stages import feature_chain
 from ..stages.geometry import input_window, window_geometry
 from .crop import crop_down
+from .transpose import conv_transpose
 
 PASS_THROUGH = (nn.LocalResponseNorm, nn.Dropout, nn.Identity)
 SUPPORTED = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, *PASS_THROUGH)
@@ -199,7 +199,7 @@ class DeconvNet:
             elif isinstance(module, SwitchMaxPool2d):
                 x = ops.unpool2d_switches(x, switches[image_index], size, validate=False, **module.geometry())
             elif isinstance(module, nn.Conv2d):
-                x = _transposed_conv_to_size(x, module, size)
+                x = conv_transpose(x, module.weight, module.stride, module.padding, module.dilation, module.groups, size)
         return x
 
     @torch.no_grad()
@@ -318,19 +318,6 @@ class DeconvNet:
         top[rows, channel, 0, 0] = signal
         maps, stop = crop_down(self.layers, records, last, top, activation.shape[2:], image, selections[:, 2:])
         return self.down(maps, image, records, stop - 1) if stop > 0 else maps
-
-
-def _transposed_conv_to_size(x: Tensor, conv: nn.Conv2d, input_size: tuple[int, int]) -> Tensor:
-    """conv's transpose with its own filters and no bias, at the conv's input size.
-
-    When stride does not divide the input evenly, the convolution's last windows still read the
-    input's last rows and columns; ``output_padding`` keeps them (zero-padding would lose them).
-    """
-    extra = [
-        input_size[d] - ((x.shape[2 + d] - 1) * conv.stride[d] - 2 * conv.padding[d] + conv.dilation[d] * (conv.kernel_size[d] - 1) + 1)
-        for d in range(2)
-    ]
-    return F.conv_transpose2d(x, conv.weight, None, conv.stride, conv.padding, extra, conv.groups, conv.dilation)
 
 
 def layer_name(deconv: DeconvNet, layer: str) -> str:
