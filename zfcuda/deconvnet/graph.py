@@ -87,6 +87,12 @@ class GraphDeconvNet(DeconvNet):
         self.graph: Graph = read_graph(model)
         self.steps: list[Step] = self.graph.steps
         self._index = {step.node: i for i, step in enumerate(self.steps)}
+        # Where each value is read for the last time: the forward frees it there (a batch's
+        # intermediate maps would otherwise all stay alive, and fresh memory is slow to touch).
+        last_read = {source: i for i, step in enumerate(self.steps) for source in step.node.all_input_nodes}
+        self._freed_after: dict[int, list[fx.Node]] = {}
+        for source, i in last_read.items():
+            self._freed_after.setdefault(i, []).append(source)
         self._names = sorted(self.graph.outputs, key=lambda name: self.graph.outputs[name])
         if not self._names:
             raise TypeError(f"DeconvNet found no layer in {type(model).__name__}: give it a CNN made of modules")
@@ -223,6 +229,8 @@ class GraphDeconvNet(DeconvNet):
                 env[node] = interpreter.run_node(node)
             if i in capture:
                 captured[i] = env[node].clone()
+            for source in self._freed_after.get(i, ()):
+                env.pop(source, None)
         return captured, records
 
     def _max_pool(self, step: Step, args: tuple, kwargs: dict, records: GraphRecords, i: int) -> Tensor:
