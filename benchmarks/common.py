@@ -12,28 +12,9 @@ from pathlib import Path
 
 import torch
 
+from zfcuda._utils.memory import keep_freed_memory  # noqa: F401 (the benchmarks call it from here)
+
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def keep_freed_memory() -> bool:
-    """Makes glibc reuse freed CPU memory instead of returning it to the OS.
-
-    Without this, every output over 32 MB is a fresh mmap whose first touch page-faults
-    (several ms per call on this CPU), which would time the kernel's page zeroing rather than
-    the ops. Applied once per process, so it affects ours and the peers alike.
-
-    Returns:
-        Whether the allocator settings could be changed (glibc only).
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        return bool(libc.mallopt(m_mmap_threshold, 2**30)) and bool(libc.mallopt(m_trim_threshold, 2**34))
-    except (OSError, AttributeError):
-        return False
 
 
 def synchronize(device: torch.device) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._utils.memory import keep_freed_memory
 from ..deconvnet.projection import RULES
 
 
@@ -268,7 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the command in ``argv`` (default: the process's own arguments, as the ``zfcuda`` program)."""
     args = build_parser().parse_args(argv)
+    if argv is None:  # the process is ours: reuse freed memory rather than page-faulting fresh maps
+        keep_freed_memory()
     return args.run(args)
 
 
