@@ -262,3 +262,26 @@ def test_guided_rule_on_a_chain_model_and_every_activation_and_bad_rules():
             assert torch.allclose(ours, reference, rtol=0, atol=1e-12 * float(reference.abs().max())), layer
     with pytest.raises(ValueError, match="rule must be one of deconvnet, guided"):
         DeconvNet(zfnet, rule="saliency")
+
+
+class _Sliced(nn.Module):
+    """A forward with size arithmetic, channel slices, concatenation and a mean: bookkeeping steps and linear maps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.relu, self.b = nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        y = self.relu(self.a(x))
+        half = y.shape[1] // 2
+        return torch.cat([y[:, :half], self.b(y[:, half:])], 1).mean((2, 3))
+
+
+def test_slices_size_arithmetic_and_means_equal_the_slow_reference():
+    torch.manual_seed(0)
+    model = _Sliced().double().eval()
+    deconv = DeconvNet(model)
+    image = torch.randn(3, 9, 11, dtype=torch.float64)
+    for unit in _strongest_units(deconv, image, "b", 2):
+        ours = deconv.project(image[None], "b", channel=unit[0], position=unit[1:], value="one")[0]
+        assert torch.allclose(ours, slow_projection(model, image, "b", unit), rtol=0, atol=1e-14)

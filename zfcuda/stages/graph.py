@@ -15,7 +15,8 @@ kind               steps
 ``activation``     ReLU, ReLU6, Hardtanh, LeakyReLU, SiLU (and the EfficientNet packages' Swish),
                    Hardswish, GELU: modules, ``F.*`` functions and tensor methods, in place or not
 ``linear_map``     other linear maps, inverted by their exact adjoint: average and adaptive
-                   average pooling, ``mean`` over positions, zero padding (``nn.ZeroPad2d``, ``F.pad``)
+                   average pooling, ``mean`` over positions, zero padding (``nn.ZeroPad2d``, ``F.pad``),
+                   slices (``x[:, :8]``)
 ``reshape``        ``nn.Flatten``, ``flatten``, ``view``, ``reshape``, ``contiguous``, ``clone``
 ``identity``       Dropout, Identity, LocalResponseNorm (passed unchanged, as in the original deconvnet)
 ``add``, ``cat``   residual addition; channel concatenation
@@ -129,10 +130,11 @@ def read_graph(model: nn.Module) -> Graph:
         raise TypeError(f"DeconvNet could not read {type(model).__name__}.forward with torch.fx ({type(error).__name__}: "
                         f"{error}); a forward with data-dependent control flow cannot be read") from error
     module = fx.GraphModule(model, graph)
-    steps, problems = [], []
+    steps, problems, kinds = [], [], {}
     for node in graph.nodes:
         try:
-            steps.append(_classify(node, module))
+            steps.append(_classify(node, module, kinds))
+            kinds[node] = steps[-1].kind
         except TypeError as error:
             problems.append(str(error))
     if problems:  # every step without a rule at once, so one run tells the user all of them
@@ -155,8 +157,16 @@ def _hooks_set_aside(model: nn.Module):
             module._forward_hooks, module._forward_pre_hooks = hooks, pre_hooks
 
 
-def _classify(node: fx.Node, root: fx.GraphModule) -> Step:
-    """The step for ``node``; a TypeError for anything without a deconvnet rule."""
+def _classify(node: fx.Node, root: fx.GraphModule, kinds: dict[fx.Node, str]) -> Step:
+    """The step for ``node`` (``kinds``: those of the steps before it); a TypeError for anything without a deconvnet rule."""
+    sources = [kinds.get(n) for n in node.all_input_nodes]
+    if node.op in ("call_function", "call_method") and sources and all(k in ("meta", "param") for k in sources):
+        return Step(node, "meta", where=node.name)  # arithmetic on sizes or on parameters: no signal goes there
+    if node.op == "call_function" and node.target in (getattr, operator.getitem):
+        # x.shape, x.size()[0]: bookkeeping; x[:, :8]: a slice of a tensor, a linear map.
+        source = kinds.get(node.args[0]) if isinstance(node.args[0], fx.Node) else "meta"
+        tensor = node.target is operator.getitem and source not in ("meta", "param")
+        return Step(node, "linear_map" if tensor else "meta", where=node.name)
     if node.op in ("placeholder", "get_attr", "output"):
         return Step(node, {"placeholder": "input", "get_attr": "param", "output": "output"}[node.op], where=node.name)
     if node.op == "call_module":
