@@ -71,6 +71,9 @@ def test_equals_captum_on_a_densenet_concat_block_and_a_class_logit():
         for unit in _strongest_units(deconv, image, layer, 2):
             ours = deconv.project(image[None], layer, channel=unit[0], position=unit[1:], value="one")[0]
             assert torch.allclose(ours, _captum(model, layer, image, unit), rtol=0, atol=1e-12)
+    assert deconv.receptive_field("classifier", 0, 0, (40, 44)) == (0, 0, 40, 44)  # above global pooling: everything
+    with pytest.raises(ValueError, match="sees the whole image; give image_size"):
+        deconv.receptive_field("classifier", 0, 0)
     # A class logit (Linear output) projects too.
     logit = deconv.project(image[None], "classifier", channel=3, value="one")[0]
     assert torch.allclose(logit, _captum(model, "classifier", image, 3), rtol=0, atol=1e-12)

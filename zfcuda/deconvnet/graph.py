@@ -130,18 +130,18 @@ class GraphDeconvNet(DeconvNet):
         Raises:
             ValueError: the layer sees the whole image and ``image_size`` is None.
         """
-        boxes: dict[int, tuple[int, int, int, int] | None] = {self.index(layer): (y, x, y + 1, x + 1)}  # None: everything
-        found = None
-        for i in range(self.index(layer), -1, -1):
+        # Per step, the box of its output that the unit reads; None: all of it.
+        boxes: dict[int, tuple[int, int, int, int] | None] = {self.index(layer): (y, x, y + 1, x + 1)}
+        for i in range(self.index(layer), 0, -1):
             if i not in boxes:
                 continue
             box, step = boxes.pop(i), self.steps[i]
-            if step.kind == "input":
-                found = box if found is None or box is None else _union(found, box)
-                continue
+            below = self._box_below(step, box)
             for source in self._tensor_inputs(step):
-                below = self._box_below(step, box)
-                boxes[source] = below if source not in boxes or boxes[source] is None or below is None else _union(boxes[source], below)
+                boxes[source] = _union(boxes[source], below) if source in boxes else below
+        if 0 not in boxes:
+            raise ValueError(f"layer {layer!r} does not depend on the input")
+        found = boxes[0]
         if found is None:
             if image_size is None:
                 raise ValueError(f"layer {layer!r} sees the whole image; give image_size")
@@ -361,7 +361,10 @@ class GraphDeconvNet(DeconvNet):
         return self._down_from(last, top, image, records)
 
 
-def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+def _union(a: tuple[int, int, int, int] | None, b: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+    """The box holding both (None: the whole map)."""
+    if a is None or b is None:
+        return None
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
