@@ -149,7 +149,9 @@ def run_demo(out_dir: str | Path = "zfcuda-demo", photos: Sequence[str | Path] =
         sections.append(_top9(net, out, settings, device))
     with steps.step("invariance (Fig. 5)"):
         sections.append(_invariance(net, main, out, settings, device))
-    summary = (f"Everything on this page was computed on {device.type.upper()} by `zfcuda demo`. Exact incremental occlusion ran "
+    summary = ("Zeiler and Fergus's instruments (occlusion, deconvnet projections, the images that excite each unit) "
+               "on a pretrained ImageNet network, EfficientNet-Lite0, and on the paper's ZF-Net trained on CIFAR-10. "
+               f"Everything on this page was computed on {device.type.upper()} by `zfcuda demo`. Exact incremental occlusion ran "
                f"{speed['incremental']:.1f} positions/s against {speed['full']:.1f} for full re-inference "
                f"({speed['ratio']:.1f}x faster over {speed['positions']} occluder positions, largest difference in p(class) "
                f"{speed['max_abs_diff']:.1e}).")
@@ -224,7 +226,7 @@ def _top9(net, out: Path, settings: DemoSettings, device) -> Section:
                    "For each of the strongest feature maps, the nine sample-set positions that excite it most: their "
                    "deconvnet projections beside the image patches under their receptive fields. Over a few dozen photos "
                    "the nine are fewer and less alike than over the paper's ImageNet validation set.",
-                   [p.relative_to(out).as_posix() for p in paths])
+                   [tuple(p.relative_to(out).as_posix() for p in paths)])
 
 
 def _invariance(net, photos: list[Path], out: Path, settings: DemoSettings, device) -> Section:
@@ -261,21 +263,21 @@ def _efficientnet(photos: list[Path], out: Path, settings: DemoSettings, device)
     occlusion_section = Section(
         "EfficientNet-Lite0 (ImageNet): where the evidence is",
         "A grey square slides over each photo and a pretrained ImageNet classifier (EfficientNet-Lite0) is asked again at "
-        "every position; blue marks where covering the photo lowers the probability of the class it predicts for the "
-        "whole photo. " + "; ".join(findings) + ". Computed exactly by the incremental engine through its depthwise "
-        "convolutions, batch norm and residual blocks.", figures)
+        "every position. (d) maps the probability of the class it predicts for the whole photo, blue where covering "
+        "the photo lowers it; the overlay on the right shows that drop in red on the photo. " + "; ".join(findings) +
+        ". Computed exactly by the incremental engine through its depthwise convolutions, batch norm and residual blocks.",
+        figures)
     first = photos[0]
-    projections = [(deconv_figure(view, first, layer, settings.maps, out / "deconv" / f"efficientnet_{first.stem}_{layer}.png",
-                                  overlay=False).relative_to(out).as_posix(),
-                    deconv_figure(view, first, layer, settings.maps, out / "deconv" / f"efficientnet_{first.stem}_{layer}_guided.png",
-                                  overlay=False, rule="guided").relative_to(out).as_posix())
-                   for layer in settings.efficientnet_deconv_layers]
+    projections = [deconv_figure(view, first, layer, settings.maps, out / "deconv" / f"efficientnet_{first.stem}_{layer}{suffix}.png",
+                                 overlay=False, rule=rule).relative_to(out).as_posix()
+                   for layer in settings.efficientnet_deconv_layers for rule, suffix in (("deconvnet", ""), ("guided", "_guided"))]
     projection_section = Section(
         "EfficientNet-Lite0: its strongest units, projected back to pixels",
-        f"The {settings.maps} strongest units of two stages for {first.stem}. Left, the paper's deconvnet: EfficientNet has no "
-        "max pooling, so there are no switches to follow and each projection is the unit's own pattern, the same on every "
-        "photo; only its place depends on the image. Right, guided backpropagation (the same way down, keeping where the "
-        "forward pass was positive): the part of this photo the unit responds to.", projections)
+        f"The {settings.maps} strongest units of each stage for {first.stem}, first by the paper's deconvnet, then by "
+        "guided backpropagation. EfficientNet has no max pooling, so the deconvnet has no switches to follow: each of its "
+        "projections is the unit's own pattern, the same on every photo, and only its place depends on the image. Guided "
+        "backpropagation goes the same way down but keeps only where the forward pass was positive: it shows the part of "
+        "this photo the unit responds to.", projections)
     try:
         grids = top9_figures(view, ImageFolder(out / "photos"), settings.efficientnet_top9_layers, settings.maps,
                              out / "top9" / "efficientnet", batch_size=8, device=str(device), rule="guided")
@@ -283,7 +285,9 @@ def _efficientnet(photos: list[Path], out: Path, settings: DemoSettings, device)
         teardown()
     top9_section = Section(
         "EfficientNet-Lite0: what excites its units across the sample photos (Fig. 2)",
-        "For four depths (the 24-, 40-, 112- and 320-channel stages), each strongest unit's nine best image patches over the "
-        "sample photos (right) beside their guided projections (left): early stages respond to edges, colours and "
-        "textures, the last to whole parts.", [p.relative_to(out).as_posix() for p in grids])
+        "For four depths (the 24-, 40-, 112- and 320-channel stages, left to right), each strongest unit's nine best image "
+        "patches over the sample photos (right of each grid) beside their guided projections (left): the early stages "
+        "pick out edges at one orientation, colours and textures. The last stage sees whole photos, and a few dozen are "
+        "too few for its units to find their kind; over the 10,000 CIFAR-10 test photos they do: horses, white dogs, "
+        "aeroplanes (the README's figure, made with zfcuda top9 --model efficientnet-lite0).", [tuple(p.relative_to(out).as_posix() for p in grids)])
     return [occlusion_section, projection_section, top9_section]

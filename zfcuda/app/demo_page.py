@@ -15,8 +15,8 @@ header{background:#1d2330;color:#fff;padding:28px 0 22px}
 .wrap{max-width:1180px;margin:0 auto;padding:0 20px}
 header h1{margin:0 0 6px;font-size:26px}
 header p{margin:0;color:#c9cfdb;max-width:900px}
-nav{margin-top:14px;font-size:14px}
-nav a{color:#9fc2ff;margin-right:16px;text-decoration:none}
+nav{margin-top:14px;font-size:13px;display:flex;flex-wrap:wrap;gap:4px 18px}
+nav a{color:#9fc2ff;text-decoration:none}
 section{background:#fff;border-radius:10px;box-shadow:0 1px 3px rgba(0,0,0,.08);margin:22px 0;padding:18px 22px}
 section h2{margin:0 0 6px;font-size:20px}
 section p{margin:0 0 12px;max-width:960px}
@@ -39,13 +39,15 @@ class Section:
 
 
 def _row(out_dir: Path, paths: tuple[str, ...]) -> str:
-    """Figures side by side, each as wide as makes their heights equal."""
+    """Figures side by side, each as wide as makes their heights equal; a figure alone is shown at
+    most at its own width."""
     cells = []
     for path in paths:
         with Image.open(out_dir / path) as image:
             width, height = image.size
         link = html.escape(path)
-        cells.append(f"<a href='{link}' style='flex:{width / height:.4f}'>"
+        size = f"flex:1;max-width:{width}px" if len(paths) == 1 else f"flex:{width / height:.4f}"
+        cells.append(f"<a href='{link}' style='{size}'>"
                      f"<img src='{link}' alt='{link}' width='{width}' height='{height}' loading='lazy'></a>")
     return f"<div class='row'>{''.join(cells)}</div>"
 
@@ -61,8 +63,7 @@ def write_page(out_dir: Path, sections: list[Section], timings: list[tuple[str, 
     if missing:
         raise FileNotFoundError(f"the demo page would reference missing figures: {', '.join(missing)}")
     anchors = [f"s{i}" for i in range(len(sections))]
-    nav = "".join(f"<a href='#{a}'>{html.escape(s.title.split(':')[0])}</a>" for a, s in zip(anchors, sections)
-                  if not s.title.startswith("Incremental"))
+    nav = "".join(f"<a href='#{a}'>{html.escape(s.title)}</a>" for a, s in zip(anchors, sections))
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'><title>zfcuda demo</title>",
