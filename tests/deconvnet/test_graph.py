@@ -288,3 +288,30 @@ def test_slices_size_arithmetic_and_means_equal_the_slow_reference():
     for unit in _strongest_units(deconv, image, "b", 2):
         ours = deconv.project(image[None], "b", channel=unit[0], position=unit[1:], value="one")[0]
         assert torch.allclose(ours, slow_projection(model, image, "b", unit), rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("rule", ["deconvnet", "guided"])
+def test_receptive_field_crops_equal_full_maps_on_graphs(rule):
+    torch.manual_seed(0)
+    cases = [(_net("resnet18"), (61, 67), ["maxpool", "layer1.1", "layer2.0.relu", "layer3", "fc"]),
+             (_net("resnet50-stack"), (64, 64), ["layer1.0", "layer2.1", "layer4.0.relu"]),
+             (random_batch_norm(DenseNetShaped()).double().eval(), (40, 44), ["block.0", "block.1.conv", "transition", "classifier"]),
+             (random_batch_norm(ActivationZoo()).double().eval(), (37, 41), ["stem", "depthwise", "mix.1", "mix"])]
+    for model, size, layers in cases:
+        deconv = DeconvNet(model, rule=rule)
+        images = torch.randn(2, 3, *size, dtype=torch.float64)
+        for layer in layers:
+            activation, records = deconv.forward(images, layer)
+            units = _every_unit(activation, 3) if activation.dim() == 4 else torch.tensor([[0, 1, 0, 0], [1, 4, 0, 0]])
+            cropped = deconv.project_selections(activation, records, layer, units, crop=True)
+            plain = deconv.project_selections(activation, records, layer, units, crop=False)
+            scale = float(plain.abs().max())
+            assert scale > 0 and torch.allclose(cropped, plain, rtol=0, atol=1e-12 * scale), (type(model).__name__, layer)
+
+
+def _every_unit(activation: torch.Tensor, step: int) -> torch.Tensor:
+    """(image, channel, y, x) of every step-th position of every image, channels cycling, edges included."""
+    n, c, h, w = activation.shape
+    ys, xs = sorted({*range(0, h, step), h - 1}), sorted({*range(0, w, step), w - 1})
+    units = [(i, (y * 7 + x * 3 + i) % c, y, x) for i in range(n) for y in ys for x in xs]
+    return torch.tensor(units)

@@ -56,12 +56,12 @@ def crop_down(
                 return paste(x, origin, out_size), i + 1
             if isinstance(module, SwitchMaxPool2d):
                 # Switches never point into padding, so nothing lands outside the map: no mask needed.
-                local = _crop_switches(switches, image_index, origin, x.shape[2:])
+                local = crop_windows(switches, image_index, origin, x.shape[2:])
                 x = ops.unpool2d_switches(x, local, crop, kernel, stride, 0, dilation, validate=False)
             else:
                 x = conv_transpose(x, module.weight, stride, (0, 0), dilation, module.groups)
                 if bool((origin_in < 0).any()) or bool((origin_in + torch.tensor(crop, device=origin.device) > torch.tensor(size, device=origin.device)).any()):
-                    x.mul_(_inside(origin_in, crop, size, x.dtype))
+                    x.mul_(inside_mask(origin_in, crop, size, x.dtype))
             origin = origin_in
         elif isinstance(module, nn.ReLU):
             x = x.relu_()
@@ -69,7 +69,7 @@ def crop_down(
     return paste(x, origin, tuple(records[0][0])), 0
 
 
-def _inside(origin: Tensor, crop: tuple[int, int], size: tuple[int, int], dtype: torch.dtype) -> Tensor:
+def inside_mask(origin: Tensor, crop: tuple[int, int], size: tuple[int, int], dtype: torch.dtype) -> Tensor:
     """Tensor[S, 1, h, w] mask: 1 where a crop position lies inside the [0, H) x [0, W) map."""
     ys = origin[:, 0, None] + torch.arange(crop[0], device=origin.device)
     xs = origin[:, 1, None] + torch.arange(crop[1], device=origin.device)
@@ -78,11 +78,12 @@ def _inside(origin: Tensor, crop: tuple[int, int], size: tuple[int, int], dtype:
     return (rows[:, None, :, None] & cols[:, None, None, :]).to(dtype)
 
 
-def _crop_switches(switches: Tensor, image_index: Tensor, origin: Tensor, crop: tuple[int, int]) -> Tensor:
-    """Each crop's switches, Tensor[S, C, h, w]; positions outside the map (where the signal is zero) get switch 0."""
+def crop_windows(maps: Tensor, image_index: Tensor, origin: Tensor, crop: tuple[int, int]) -> Tensor:
+    """Each crop's window of its image's maps (Tensor[N, C, H, W]: switches, masks), Tensor[S, C, h, w];
+    positions outside the map (where the signal is zero) get 0."""
     h, w = crop
-    # Every h x w window of the zero-padded switches, as a view; then one gather of S windows.
-    windows = F.pad(switches, (w, w, h, h)).unfold(2, h, 1).unfold(3, w, 1)  # (N, C, H + h + 1, W + w + 1, h, w)
+    # Every h x w window of the zero-padded maps, as a view; then one gather of S windows.
+    windows = F.pad(maps, (w, w, h, h)).unfold(2, h, 1).unfold(3, w, 1)  # (N, C, H + h + 1, W + w + 1, h, w)
     # A crop wholly in the padding (whose signal is zero) reads the nearest window instead.
     rows = (origin[:, 0] + h).clamp(0, windows.shape[2] - 1)
     cols = (origin[:, 1] + w).clamp(0, windows.shape[3] - 1)

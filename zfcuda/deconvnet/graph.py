@@ -32,6 +32,7 @@ from .. import ops
 from .._utils.geometry import pair
 from ..stages.geometry import input_window
 from ..stages.graph import Graph, Step, read_graph
+from .graph_crop import Crop, Signal, added, down_on_crop, full
 from .projection import DeconvNet, _checked_rule
 from .transpose import conv_transpose
 
@@ -75,7 +76,8 @@ class GraphDeconvNet(DeconvNet):
 
     Layers are the model's own module names (``"layer3"``, ``"layer3.1.relu"``, ``"blocks.10"``;
     a unique last part such as ``"conv3"`` for ``"conv_layers.conv3"`` is enough); a module called several times (torchvision's BasicBlock calls its ``relu`` twice) names its
-    last call. Projections are computed on full maps (receptive-field crops are for chains).
+    last call. With ``crop=True`` the way down works on receptive-field crops wherever the path is
+    local (``deconvnet.graph_crop``) and on full maps below global pooling or linear layers.
 
     Raises:
         TypeError: the forward cannot be read, or a step has no deconvnet rule (the message names it).
@@ -299,19 +301,23 @@ class GraphDeconvNet(DeconvNet):
         """
         return self._down_from(self.index(layer), top, image_index, records)
 
-    def _down_from(self, last: int, top: Tensor, image_index: Tensor, records: GraphRecords) -> Tensor:
-        """``down`` from step ``last``."""
-        signals: dict[int, Tensor] = {last: top}
+    def _down_from(self, last: int, top: Signal, image_index: Tensor, records: GraphRecords) -> Tensor:
+        """``down`` from step ``last``, for a signal on full maps or on receptive-field crops."""
+        signals: dict[int, Signal] = {last: top}
         for i in range(last, -1, -1):
             signal = signals.pop(i, None)
             if signal is None:
                 continue
             step = self.steps[i]
             if step.kind == "input":
-                return signal
-            for source, part in self._down_step(step, i, signal, image_index, records):
-                signals[source] = signals[source] + part if source in signals else part
-        return top.new_zeros((top.shape[0], *records.input_shape[1:]))  # the layer does not depend on the input
+                return full(signal)
+            parts = down_on_crop(self, step, i, signal, image_index, records) if isinstance(signal, Crop) else None
+            if parts is None:
+                parts = self._down_step(step, i, full(signal), image_index, records)
+            for source, part in parts:
+                signals[source] = added(signals[source], part) if source in signals else part
+        like = top.values if isinstance(top, Crop) else top
+        return like.new_zeros((like.shape[0], *records.input_shape[1:]))  # the layer does not depend on the input
 
     def _down_step(self, step: Step, i: int, s: Tensor, image_index: Tensor, records: GraphRecords):
         """(producing step, signal) for each tensor input of ``step``, given the signal ``s`` at its output."""
@@ -353,10 +359,15 @@ class GraphDeconvNet(DeconvNet):
     def _project_chunk(self, activation: Tensor, records: GraphRecords, last: int, selections: Tensor, value: str, crop: bool) -> Tensor:
         image, channel, y, x = selections.unbind(1)
         rows = torch.arange(selections.shape[0], device=activation.device)
-        top = activation.new_zeros((selections.shape[0], *activation.shape[1:]))
         if activation.dim() == 2:  # a linear layer's units: channel is the unit, y = x = 0
+            top = activation.new_zeros((selections.shape[0], *activation.shape[1:]))
             top[rows, channel] = activation[image, channel] if value == "activation" else 1.0
+        elif crop:  # each unit alone in a 1x1 window of its map
+            values = activation.new_zeros((selections.shape[0], activation.shape[1], 1, 1))
+            values[rows, channel, 0, 0] = activation[image, channel, y, x] if value == "activation" else 1.0
+            top = Crop(values, selections[:, 2:].clone(), tuple(activation.shape[2:]))
         else:
+            top = activation.new_zeros((selections.shape[0], *activation.shape[1:]))
             top[rows, channel, y, x] = activation[image, channel, y, x] if value == "activation" else 1.0
         return self._down_from(last, top, image, records)
 

@@ -257,7 +257,8 @@ class DeconvNet:
             position: (y, x) of the unit; default the strongest activation of the channel.
             value: "activation" keeps the unit's value as the top signal (the paper); "one" uses 1,
                 which is the gradient-based deconvolution of captum's ``NeuronDeconvolution``.
-            crop: go down on receptive-field crops (same result, faster; see ``deconv_crop``).
+            crop: go down on receptive-field crops (same result, faster; see ``deconvnet.crop`` and
+                ``deconvnet.graph_crop``).
 
         Returns:
             Tensor[N, C, H, W], or Tensor[N, K, C, H, W] when ``channel`` is a sequence of K channels.
