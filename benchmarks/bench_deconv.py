@@ -2,8 +2,8 @@
 
 - Projections per second for all maps of one layer of one image: our batched pass, our
   one-at-a-time pass, and captum's NeuronDeconvolution (one unit per call, forward included),
-  on ZF-Net, a VGG16-shaped net, a ResNet-18-shaped net (layer3) and EfficientNet-Lite0 with its
-  ImageNet weights (a middle stage, ``_blocks.10``).
+  on ZF-Net, a VGG16-shaped net, a ResNet-18-shaped net (layer2, layer3) and EfficientNet-Lite0
+  with its ImageNet weights (an early and a middle stage, ``_blocks.4`` and ``_blocks.10``).
 - Top-9 scan images/s against plain inference on the same images: ZF-Net's conv2-conv5 on random
   images, and EfficientNet-Lite0's four default depths over 1,000 CIFAR-10 test photos
   (``../shared/data``, 100 per class, resized to 224) when they are there.
@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None) -> dict:
     cases = [
         bench_projections("ZF-Net", ZFNet(1000).eval().to(device), "conv5", 224, args.maps, args.captum_units, device, args.repeats),
         bench_projections("VGG16-shaped", vgg16().eval().to(device), "28", 224, args.maps, args.captum_units, device, args.repeats),
+        bench_projections("ResNet-18-shaped", resnet18().eval().to(device), "layer2", 224, args.maps, args.captum_units, device, args.repeats),
         bench_projections("ResNet-18-shaped", resnet18().eval().to(device), "layer3", 224, args.maps, args.captum_units, device, args.repeats),
+        bench_projections("EfficientNet-Lite0", efficientnet.model, "_blocks.4", 224, args.maps, args.captum_units, device, args.repeats),
         bench_projections("EfficientNet-Lite0", efficientnet.model, "_blocks.10", 224, args.maps, args.captum_units, device, args.repeats),
     ]
     for case in cases:
