@@ -8,56 +8,61 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-class BasicBlock(nn.Module):
+class _Block(nn.Module):
+    """What both block kinds share: a shortcut (``downsample`` or identity) and one ``relu`` module,
+    or ``F.relu`` in forward (the case captum's deconvolution gets wrong)."""
+
+    def __init__(self, downsample: nn.Module | None, functional_relu: bool) -> None:
+        super().__init__()
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.functional_relu = functional_relu
+
+    def _relu(self, x: Tensor) -> Tensor:
+        return F.relu(x) if self.functional_relu else self.relu(x)
+
+    def _shortcut(self, x: Tensor) -> Tensor:
+        return x if self.downsample is None else self.downsample(x)
+
+
+class BasicBlock(_Block):
     """Two 3x3 convolutions with batch norm and a shortcut; ``relu`` is called twice, as in torchvision."""
 
     expansion = 1
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
                  functional_relu: bool = False) -> None:
-        super().__init__()
+        super().__init__(downsample, functional_relu)
         self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = downsample
-        self.functional_relu = functional_relu
-
-    def _relu(self, x: Tensor) -> Tensor:
-        return F.relu(x) if self.functional_relu else self.relu(x)
 
     def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
+        identity = self._shortcut(x)
         out = self._relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         out += identity
         return self._relu(out)
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_Block):
     """1x1 -> 3x3 (stride) -> 1x1 with expansion 4, as torchvision's ResNet-50."""
 
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
                  functional_relu: bool = False) -> None:
-        super().__init__()
+        super().__init__(downsample, functional_relu)
         self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.functional_relu = functional_relu
-
-    def _relu(self, x: Tensor) -> Tensor:
-        return F.relu(x) if self.functional_relu else self.relu(x)
 
     def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
+        identity = self._shortcut(x)
         out = self._relu(self.bn1(self.conv1(x)))
         out = self._relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
