@@ -37,20 +37,22 @@ from .projection import DeconvNet, _checked_rule
 from .transpose import conv_transpose
 
 
-def _conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # F.conv2d's parameters
-    pass
+# The parameters of the functional ops the graph reads, to bind a traced call's arguments by name
+# (torch's builtins have no signature that ``inspect`` can read).
+def _conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """F.conv2d's parameters."""
 
 
-def _linear(input, weight, bias=None):  # F.linear's parameters
-    pass
+def _linear(input, weight, bias=None):
+    """F.linear's parameters."""
 
 
 def _max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    pass
+    """F.max_pool2d's parameters."""
 
 
 def _avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
-    pass
+    """F.avg_pool2d's parameters."""
 
 
 def _bound(signature_of, args: tuple, kwargs: dict) -> dict:
