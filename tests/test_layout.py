@@ -27,12 +27,12 @@ LAYERS = [
     ("stages",),
     ("deconvnet", "training"),
     ("sensitivity",),
-    ("analysis",),
+    ("analysis", "captum"),
     ("figures",),
     ("app",),
 ]
 LEVEL = {top: level for level, tops in enumerate(LAYERS) for top in tops}
-SUBPACKAGES = ["_utils", "analysis", "app", "data", "deconvnet", "figures", "models", "sensitivity", "stages", "training"]
+SUBPACKAGES = ["_utils", "analysis", "app", "captum", "data", "deconvnet", "figures", "models", "sensitivity", "stages", "training"]
 
 
 def _modules() -> list[tuple[str, Path]]:

@@ -13,6 +13,7 @@ from torch import nn
 
 import zfcuda
 from zfcuda.models import ZFNet, pretrained
+from zfcuda.models.resnet_shaped import resnet18
 from zfcuda.models.torchvision_shaped import alexnet
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -61,13 +62,15 @@ def _namespace(block: str, tmp_path: Path, exported: Path) -> dict:
         space.update(model=small, faces=torch.rand(3, 3, 224, 224), boxes_le=boxes, boxes_re=boxes + 20, boxes_n=boxes + 40,
                      canonical_images=torch.randint(0, 256, (4, 3, 256, 256), dtype=torch.uint8), labels=labels,
                      images=torch.randint(0, 256, (len(labels), 3, 256, 256), dtype=torch.uint8), net=pretrained.load(exported))
+    elif "from zfcuda.captum import" in block:
+        space.update(model=resnet18(5, width=8).eval(), images=torch.rand(2, 3, 64, 64))
     elif "ZFNet(num_classes=1000" in block:
         space.update(images=torch.rand(1, 3, 224, 224), torchvision_alexnet=alexnet())
     return space
 
 
 def test_the_readme_has_the_blocks_this_test_knows():
-    assert len(BLOCKS) == 6, "a Python block was added to or removed from the README: teach _namespace about it"
+    assert len(BLOCKS) == 7, "a Python block was added to or removed from the README: teach _namespace about it"
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.splitlines()[0][:40] for b in BLOCKS])

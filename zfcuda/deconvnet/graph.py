@@ -21,7 +21,7 @@ With ``nn.ReLU`` activations and ``value="one"`` this is exactly captum's ``Neur
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.fx as fx
@@ -191,6 +191,27 @@ class GraphDeconvNet(DeconvNet):
             kernel = pair(args["kernel_size"], "kernel_size")
         stride = kernel if args.get("stride") is None else pair(args["stride"], "stride")
         return kernel, stride, pair(args.get("padding", 0), "padding"), pair(args.get("dilation", 1), "dilation")
+
+    @property
+    def output_step(self) -> int:
+        """The step whose value ``forward`` returns."""
+        return self._index[self.steps[-1].node.args[0]]
+
+    @torch.no_grad()
+    def project_signal(self, images: Tensor, step: int, top_of: Callable[[Tensor], Tensor]) -> Tensor:
+        """The projection of any signal at step ``step`` (an index into ``steps``; ``output_step``
+        for the model's output), one per image.
+
+        Args:
+            images (Tensor[N, C, H, W]): the inputs.
+            top_of: maps the step's output (Tensor[N, ...]) to the signal to send down (same shape).
+
+        Returns:
+            Tensor[N, C, H, W].
+        """
+        captured, records = self._run(images, {step})
+        top = top_of(captured[step])
+        return self._down_from(step, top, torch.arange(images.shape[0], device=images.device), records)
 
     def name_of(self, layer: str | int) -> str:
         """The layer's module name, for a name or an index into ``layer_names``."""
