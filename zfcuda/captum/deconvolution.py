@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from ..deconvnet.graph import GraphDeconvNet
+from ._inputs import checked_inputs, targets_of
 
 try:  # captum is an optional extra: pip install "zfcuda[captum]"
     from captum.attr import Deconvolution as _CaptumDeconvolution
@@ -47,13 +48,13 @@ class _TargetProjection:
                   additional_forward_args=None) -> Tensor:
         """Attributions of ``target`` (an int, one per example as a list or Tensor[N], or None for a
         one-output model), Tensor[N, C, H, W] like ``inputs``."""
-        inputs = _checked_inputs(inputs, additional_forward_args)
+        inputs = checked_inputs(inputs, additional_forward_args)
 
         def one_hot(output: Tensor) -> Tensor:
             if output.dim() != 2:
                 raise ValueError(f"the model must return Tensor[N, classes] for a target, got shape {tuple(output.shape)}")
             top = torch.zeros_like(output)
-            top[torch.arange(output.shape[0], device=output.device), _targets(target, output)] = 1.0
+            top[torch.arange(output.shape[0], device=output.device), targets_of(target, output)] = 1.0
             return top
 
         return self._deconv.project_signal(inputs, self._deconv.output_step, one_hot).to(inputs.dtype)
@@ -83,7 +84,7 @@ class _NeuronProjection:
                 example's output (slices: their neurons are summed, as captum does), or a callable
                 from the layer's output to one value per example.
         """
-        inputs = _checked_inputs(inputs, additional_forward_args)
+        inputs = checked_inputs(inputs, additional_forward_args)
         if attribute_to_neuron_input:
             raise NotImplementedError("attribute_to_neuron_input=True is not supported by zfcuda.captum; use captum.attr")
         return self._deconv.project_signal(inputs, self._step, lambda output: _selected(neuron_selector, output)).to(inputs.dtype)
@@ -108,37 +109,6 @@ class NeuronGuidedBackprop(_NeuronProjection, _CaptumNeuronGuidedBackprop):
     """captum's ``NeuronGuidedBackprop(model, layer, device_ids=None)``."""
 
     rule = "guided"
-
-
-def _checked_inputs(inputs, additional_forward_args) -> Tensor:
-    """The one image batch (Tensor[N, C, H, W]) these classes take; a clear error for what they do not."""
-    if additional_forward_args is not None:
-        raise NotImplementedError("zfcuda.captum runs forward(inputs) only: additional_forward_args are not supported; "
-                                  "use captum.attr for models that need them")
-    if isinstance(inputs, tuple):
-        if len(inputs) != 1:
-            raise NotImplementedError("zfcuda.captum takes one input tensor, not a tuple of several")
-        inputs = inputs[0]
-    if not isinstance(inputs, Tensor) or inputs.dim() != 4:
-        raise ValueError(f"inputs must be a Tensor[N, C, H, W], got {getattr(inputs, 'shape', type(inputs).__name__)}")
-    return inputs
-
-
-def _targets(target, output: Tensor) -> Tensor:
-    """One class index per example, Tensor[N] (int64)."""
-    n, classes = output.shape
-    if target is None:
-        if classes != 1:
-            raise ValueError(f"target is needed: the model returns {classes} outputs per example")
-        return torch.zeros(n, dtype=torch.long, device=output.device)
-    targets = torch.as_tensor(target, device=output.device).long().reshape(-1)
-    if targets.numel() == 1:
-        targets = targets.expand(n)
-    if targets.numel() != n:
-        raise ValueError(f"target must be an int or one per example ({n}), got {targets.numel()}")
-    if bool((targets < 0).any()) or bool((targets >= classes).any()):
-        raise ValueError(f"target must be in [0, {classes}), got {targets.tolist()}")
-    return targets
 
 
 def _selected(selector: NeuronSelector, output: Tensor) -> Tensor:
