@@ -164,7 +164,7 @@ class GraphDeconvNet(DeconvNet):
         if box is None:
             return None
         if step.kind in ("conv", "maxpool") or isinstance(step.module, nn.AvgPool2d) or step.node.target is F.avg_pool2d:
-            geometry = self._window(step)
+            geometry = self.window_of(step)
             origin, size = input_window((box[0], box[1]), (box[2] - box[0], box[3] - box[1]), geometry)
             return origin[0], origin[1], origin[0] + size[0], origin[1] + size[1]
         if isinstance(step.module, nn.ZeroPad2d):
@@ -174,8 +174,9 @@ class GraphDeconvNet(DeconvNet):
             return box
         return None  # linear layers, global pooling, flatten, other padding: every input position
 
-    def _window(self, step: Step) -> tuple:
-        """(kernel, stride, padding, dilation) of a windowed step, for the receptive field."""
+    def window_of(self, step: Step) -> tuple:
+        """(kernel, stride, padding, dilation) of a windowed step (conv, pool), each [height, width], from
+        the traced call: what receptive fields and crops follow."""
         module, node = step.module, step.node
         if module is not None:
             kernel = pair(module.kernel_size, "kernel_size")

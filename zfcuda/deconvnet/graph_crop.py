@@ -19,7 +19,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import ops
-from .._utils.geometry import pair
 from ..stages.geometry import input_window
 from ..stages.graph import Step
 from .crop import crop_windows, inside_mask, paste
@@ -103,11 +102,7 @@ def down_on_crop(engine, step: Step, i: int, crop: Crop, image_index: Tensor, re
 def _windowed(engine, step: Step, crop: Crop, rule: dict, first: int, in_size: tuple[int, int], image_index: Tensor):
     """A convolution or max pool on a crop: the window of its input the crop's outputs read, or None
     once that window is as large as the input map."""
-    if step.kind == "conv":
-        stride, padding, dilation = (pair(rule[name], name) for name in ("stride", "padding", "dilation"))
-        geometry = (list(rule["weight"].shape[-2:]), stride, padding, dilation)
-    else:
-        geometry = tuple(pair(value, name) for value, name in zip(rule["geometry"], ("kernel_size", "stride", "padding", "dilation")))
+    geometry = engine.window_of(step)
     origin, window = input_window(crop.origin, crop.values.shape[2:], geometry)
     if window[0] * window[1] >= FULL_FRACTION * in_size[0] * in_size[1]:
         return None
