@@ -30,7 +30,7 @@ def _config(tmp_path, **overrides) -> TrainConfig:
 
 @needs_cifar
 def test_short_real_training_lowers_loss_and_beats_chance(tmp_path):
-    history = Trainer(_config(tmp_path, per_class=100, val_per_class=50, epochs=4, batch_size=16, lr=0.02)).fit()
+    history = Trainer(_config(tmp_path, per_class=100, val_per_class=50, epochs=4, batch_size=16, lr=0.01)).fit()
     losses = [h["train"]["loss"] for h in history]
     assert losses[-1] < losses[0]
     assert history[-1]["val"]["top1_error"] < 0.6  # chance is 2/3 for three classes
@@ -118,3 +118,41 @@ def test_loading_something_else_is_a_clear_error(tmp_path):
         pretrained.load(tmp_path / "other.pt")
     with pytest.raises(FileNotFoundError, match="no pretrained ZF-Net"):
         pretrained.load(tmp_path / "missing.pt")
+
+
+@needs_cifar
+def test_continuing_an_export_keeps_its_weights_mean_history_and_learning_rate(tmp_path):
+    Trainer(_config(tmp_path / "a", epochs=2)).fit()
+    exported = pretrained.export(tmp_path / "a" / "checkpoint.pt", tmp_path / "model.pt")
+    record = torch.load(exported, weights_only=False)
+    continued = Trainer(_config(tmp_path / "b", epochs=3, init_from=str(exported)))
+    assert continued.start_epoch == 2 and len(continued.history) == 2
+    assert torch.equal(continued.mean, record["mean"].float())
+    for name, weight in record["model"].items():
+        assert torch.equal(continued.model.state_dict()[name], weight.float()), name
+    # The plateau scheduler replays the recorded errors: the learning rate is the one the history ends with.
+    assert continued.optimizer.param_groups[0]["lr"] == pytest.approx(record["training"]["history"][-1]["lr"])
+    history = continued.fit()
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+
+
+@needs_cifar
+def test_continuing_refuses_another_model(tmp_path):
+    Trainer(_config(tmp_path / "a", epochs=1)).fit()
+    exported = pretrained.export(tmp_path / "a" / "checkpoint.pt", tmp_path / "model.pt")
+    with pytest.raises(ValueError, match="init_from .* width 0.125"):
+        Trainer(_config(tmp_path / "b", width=0.25, init_from=str(exported)))
+    torch.save({"x": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not an exported zfcuda model"):
+        Trainer(_config(tmp_path / "c", init_from=str(tmp_path / "other.pt")))
+
+
+@needs_cifar
+def test_cached_and_decoded_training_agree(tmp_path):
+    # Same images, same crops, same order: the cache changes only where the pixels come from.
+    runs = {cache: Trainer(_config(tmp_path / str(cache), epochs=1, dropout=0.0, cache=cache)) for cache in (True, False)}
+    for trainer in runs.values():
+        trainer.fit()
+    torch.testing.assert_close(runs[True].mean, runs[False].mean, rtol=0, atol=1e-6)
+    for name, weight in runs[False].model.state_dict().items():
+        torch.testing.assert_close(runs[True].model.state_dict()[name], weight, rtol=1e-4, atol=1e-5, msg=name)

@@ -66,6 +66,10 @@ def _add_train(commands) -> None:
     p.add_argument("--classes", nargs="+", default=None, help="train on these class folders only")
     p.add_argument("--device", default=defaults.device, help="auto, cpu or cuda")
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
+    p.add_argument("--init-from", dest="init_from", default=None,
+                   help="continue an exported model (e.g. the shipped one): its weights, mean image and epoch count")
+    p.add_argument("--no-cache", dest="cache", action="store_false",
+                   help="decode images every epoch instead of once into OUT_DIR (the cache needs N x 3 x S x S bytes)")
 
 
 def _evaluate(args: argparse.Namespace) -> int:

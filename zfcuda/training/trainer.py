@@ -22,6 +22,7 @@ from .._utils import distributed
 from .._utils.checkpoint import save_atomically
 from .._utils.progress import progress
 from ..data import ImageFolder, collate_skipping, crop_offsets, mean_image, ten_crops, train_crops
+from ..data.cache import CachedBatches, CachedImages, cached_images, canonical_batch
 from ..models import ZFNet, renormalize_filters
 
 CHECKPOINT = "checkpoint.pt"
@@ -52,6 +53,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     resume: bool = False
+    cache: bool = True  # decode the folders once into uint8 tensors under out_dir (see zfcuda.data.cache)
+    init_from: str | None = None  # continue an exported model (weights, mean image, history; the optimiser restarts)
 
     def validate(self) -> None:
         if not self.width > 0:
@@ -115,19 +118,49 @@ class Trainer:
         self.out_dir = Path(config.out_dir)
         if self.ctx.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.mean = mean_image(self.train_set, cache_dir=self.out_dir, workers=config.workers) if self.ctx.is_main else None
-        self.mean = self._broadcast_mean(self.mean)
+        self.caches: dict[str, CachedImages] = {}
+        if config.cache:
+            self.caches = {"train": self._cached(self.train_set), "val": self._cached(self.val_set)}
         torch.manual_seed(config.seed)  # the same initial weights on every rank
         self.model = ZFNet(len(self.train_set.classes), config.width, config.init, config.dropout).to(self.ctx.device)
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, mode="min", factor=0.1, patience=config.plateau_patience)
         self.history: list[dict] = []
         self.start_epoch = 0
+        self.mean: Tensor | None = None
         if config.resume and (self.out_dir / CHECKPOINT).exists():
             self._load(self.out_dir / CHECKPOINT)
+        elif config.init_from is not None:
+            self._continue_export(Path(config.init_from))
+        if self.mean is None:
+            self.mean = self._broadcast_mean(self._mean_image() if self.ctx.is_main else None)
         self.ddp = DistributedDataParallel(self.model) if self.ctx.world_size > 1 else self.model
         if config.batch_size % self.ctx.world_size:
             raise ValueError(f"batch_size {config.batch_size} must divide evenly over {self.ctx.world_size} processes")
+
+    def _cached(self, folder: ImageFolder) -> CachedImages:
+        """The folder decoded once (by rank 0; the other ranks wait, then read its file)."""
+        if self.ctx.world_size > 1:
+            import torch.distributed as dist
+
+            if not self.ctx.is_main:
+                dist.barrier()
+            cache = cached_images(folder, self.out_dir, workers=self.config.workers)
+            if self.ctx.is_main:
+                dist.barrier()
+            return cache
+        return cached_images(folder, self.out_dir, workers=self.config.workers)
+
+    def _mean_image(self) -> Tensor:
+        """The training images' per-pixel mean (Tensor[3, 256, 256] in [0, 1]), from the cache when there is one."""
+        if "train" not in self.caches:
+            return mean_image(self.train_set, cache_dir=self.out_dir, workers=self.config.workers)
+        cache = self.caches["train"]
+        kept = cache.images[cache.readable]
+        total = torch.zeros(3, *canonical_batch(kept[:1]).shape[-2:], dtype=torch.float64)
+        for start in range(0, kept.shape[0], 256):
+            total += canonical_batch(kept[start : start + 256]).double().sum(0)
+        return (total / max(kept.shape[0], 1) / 255).float()
 
     def _broadcast_mean(self, mean: Tensor | None) -> Tensor:
         if self.ctx.world_size == 1:
@@ -138,12 +171,15 @@ class Trainer:
         dist.broadcast_object_list(holder, src=0)
         return holder[0]
 
-    def _loader(self, dataset: ImageFolder, epoch: int, train: bool) -> DataLoader:
+    def _loader(self, dataset: ImageFolder, epoch: int, train: bool) -> DataLoader | CachedBatches:
         sampler = DistributedSampler(
             dataset, self.ctx.world_size, self.ctx.rank, shuffle=train, seed=self.config.seed, drop_last=train
         )
         sampler.set_epoch(epoch)
         per_rank = self.config.batch_size // self.ctx.world_size
+        cache = self.caches.get("train" if dataset is self.train_set else "val")
+        if cache is not None:
+            return CachedBatches(cache, sampler, per_rank, drop_last=train)
         return DataLoader(dataset, per_rank, sampler=sampler, num_workers=self.config.workers, collate_fn=collate_skipping, drop_last=train)
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
@@ -213,11 +249,35 @@ class Trainer:
                 f"this run has {self.train_set.classes} at width {self.config.width}"
             )
         self.model.load_state_dict(state["model"])
+        self.mean = state["mean"]
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.start_epoch = state["epochs_done"]
         self.history = state["history"]
         torch.set_rng_state(state["rng"])
+
+    def _continue_export(self, path: Path) -> None:
+        """Starts from an exported model (``zfcuda export``): its weights, mean image and history.
+
+        The optimiser's momentum restarts; the learning rate and the plateau counter are rebuilt by
+        replaying the recorded validation errors through the scheduler, so a drop due at the next
+        plateau still comes. Epoch numbers continue from the export's.
+        """
+        record = torch.load(path, map_location="cpu", weights_only=False)
+        if record.get("format") != "zfcuda-pretrained-1":
+            raise ValueError(f"init_from {path} is not an exported zfcuda model (write one with `zfcuda export`)")
+        arch = record["arch"]
+        if record["classes"] != self.train_set.classes or arch["width"] != self.config.width:
+            raise ValueError(
+                f"init_from {path} was trained on classes {record['classes']} at width {arch['width']}; "
+                f"this run has {self.train_set.classes} at width {self.config.width}"
+            )
+        self.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in record["model"].items()})
+        self.mean = record["mean"].float()  # the mean the weights were trained against
+        self.history = list(record["training"]["history"])
+        self.start_epoch = record["training"]["epochs_done"]
+        for past in self.history:
+            self.scheduler.step(past["val"]["top1_error"])
 
 
 def train(config: TrainConfig) -> list[dict]:
