@@ -1,6 +1,8 @@
 """zfcuda.captum's deconvolution family against captum's own classes on the same calls: batches,
 targets as int / list / tensor, neuron selectors as int / tuple / tuple with slices / callable.
 
+On nets with F.relu or other activations than nn.ReLU the two differ, and ours equals the slow
+reference deconvnet (tests.helpers.deconv_reference); the test asserts captum's differs.
 (On nets with LocalResponseNorm, as ZF-Net, the two differ by design: the deconvnet passes the
 signal through LRN unchanged, captum backpropagates LRN's gradient.)"""
 
@@ -14,7 +16,8 @@ import torch
 captum_attr = pytest.importorskip("captum.attr")
 
 import zfcuda.captum as zc  # noqa: E402
-from tests.helpers.nets import DenseNetShaped, random_batch_norm  # noqa: E402
+from tests.helpers.deconv_reference import slow_projection  # noqa: E402
+from tests.helpers.nets import ActivationZoo, DenseNetShaped, random_batch_norm  # noqa: E402
 from zfcuda.models.resnet_shaped import resnet18  # noqa: E402
 from zfcuda.models.torchvision_shaped import vgg16  # noqa: E402
 
@@ -88,3 +91,45 @@ def test_what_is_not_supported_says_so():
         zc.Deconvolution(model).attribute(inputs, target=6)
     with pytest.raises(ValueError, match="layer must be a module of the model"):
         zc.NeuronDeconvolution(model, torch.nn.ReLU())
+
+
+@pytest.mark.parametrize("ours", [zc.NeuronDeconvolution, zc.NeuronGuidedBackprop])
+def test_many_neurons_in_one_call_equal_one_call_each(ours):
+    model, shape, layer_name = _nets()["resnet18"]
+    inputs = torch.randn(*shape, dtype=torch.float64)
+    attribution = ours(model, dict(model.named_modules())[layer_name])
+    selectors = [(c, 2, 3) for c in range(16)] + [(1, slice(0, 3), slice(1, 4)), lambda out: out[:, 5].sum((1, 2))]
+    many = attribution.attribute_many(inputs, selectors, chunk_size=7)
+    assert many.shape == (len(selectors), *shape)
+    one_by_one = torch.stack([attribution.attribute(inputs, s) for s in selectors])
+    assert one_by_one.abs().amax((1, 2, 3, 4)).gt(0).sum() >= len(selectors) // 2
+    # Batched transposed convolutions may add in another order: equal to float64 rounding.
+    assert torch.allclose(many, one_by_one, rtol=0, atol=1e-12 * float(one_by_one.abs().max()))
+    with pytest.raises(ValueError, match="at least one neuron"):
+        attribution.attribute_many(inputs, [])
+    with pytest.raises(ValueError, match="chunk_size must be a positive int"):
+        attribution.attribute_many(inputs, selectors, chunk_size=0)
+
+
+def test_functional_relu_and_relu6_nets_follow_the_deconvnet_where_captum_gives_a_gradient():
+    # captum hooks nn.ReLU modules only. On F.relu (a ResNet written functionally) and on ReLU6, SiLU,
+    # GELU ... its "deconvolution" is the plain gradient there; ours applies the rule at every activation.
+    torch.manual_seed(1)
+    functional = random_batch_norm(resnet18(6, width=8, functional_relu=True)).double().eval()
+    modules = random_batch_norm(resnet18(6, width=8)).double().eval()
+    modules.load_state_dict(functional.state_dict())
+    image = torch.randn(3, 45, 51, dtype=torch.float64)
+    unit = (2, 1, 2)
+    ours = zc.NeuronDeconvolution(functional, functional.layer3).attribute(image[None], unit)[0]
+    reference = slow_projection(modules, image, "layer3", unit)
+    assert torch.allclose(ours, reference, rtol=0, atol=1e-12 * float(reference.abs().max()))
+    theirs = _theirs(captum_attr.NeuronDeconvolution, functional, functional.layer3, (image[None], unit))[0]
+    assert not torch.allclose(theirs, reference, atol=1e-6 * float(reference.abs().max()))
+
+    zoo = random_batch_norm(ActivationZoo()).double().eval()
+    image = torch.randn(3, 37, 41, dtype=torch.float64)
+    ours = zc.Deconvolution(zoo).attribute(image[None], target=2)[0]
+    reference = slow_projection(zoo, image, "head", (2,))
+    assert torch.allclose(ours, reference, rtol=0, atol=1e-12 * float(reference.abs().max()))
+    theirs = _theirs(captum_attr.Deconvolution, zoo, (image[None],), target=2)[0]
+    assert not torch.allclose(theirs, reference, atol=1e-6 * float(reference.abs().max()))

@@ -113,3 +113,36 @@ def test_bad_input():
         zfcuda.occlusion(model, image, fill="grey")
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
         zfcuda.occlusion(model, image, patch=4, batch_size=0)
+
+
+def test_a_batch_is_each_image_on_its_own_with_per_image_targets_and_fills():
+    torch.manual_seed(0)
+    model = small_classifier().double().eval()
+    images = torch.randn(3, 3, 20, 18, dtype=torch.float64)
+    fills = torch.randn(3, 3, 20, 18, dtype=torch.float64)
+    seen = []
+    counting = lambda x: seen.append(x.shape[0]) or model(x)  # noqa: E731
+    results = zfcuda.occlusion(counting, images, target=[0, 4, 2], patch=6, stride=3, fill=fills, batch_size=5, show_progress=False)
+    assert isinstance(results, list) and len(results) == 3
+    for i, result in enumerate(results):
+        alone = zfcuda.occlusion(model, images[i], target=[0, 4, 2][i], patch=6, stride=3, fill=fills[i], batch_size=5, show_progress=False)
+        assert result.target == alone.target and torch.equal(result.prob, alone.prob)
+    # Memory does not grow with the batch: no forward pass holds more than one chunk of one image's windows.
+    assert max(seen) == 5
+    # One target and one fill for all; the default target is each image's own prediction.
+    shared = zfcuda.occlusion(model, images, target=torch.tensor([1]), patch=6, stride=3, fill=0.0, show_progress=False)
+    assert [r.target for r in shared] == [1, 1, 1]
+    predicted = zfcuda.occlusion(model, images[:2], patch=6, stride=3, show_progress=False)
+    assert [r.target for r in predicted] == model(images[:2]).argmax(1).tolist()
+    assert len(zfcuda.occlusion(model, images[:1], patch=6, stride=3, show_progress=False)) == 1
+
+
+def test_batch_arguments_must_match_the_batch():
+    model = small_classifier().double().eval()
+    images = torch.randn(3, 3, 20, 18, dtype=torch.float64)
+    with pytest.raises(ValueError, match="target must give one value per image: the batch has 3 images, target has 2"):
+        zfcuda.occlusion(model, images, target=[0, 1], patch=6, show_progress=False)
+    with pytest.raises(ValueError, match="fill must give one value per image"):
+        zfcuda.occlusion(model, images, patch=6, fill=torch.zeros(2, 3, 20, 18, dtype=torch.float64), show_progress=False)
+    with pytest.raises(TypeError, match="target for a batch must be one value or one per image"):
+        zfcuda.occlusion(model, images, target=1.5, patch=6, show_progress=False)

@@ -16,7 +16,8 @@ import torch
 from torch import Tensor
 
 from ..sensitivity import occlusion
-from ._inputs import checked_inputs, targets_of
+from ..stages import NotSplittable
+from ._inputs import as_classes, checked_inputs, example_forward, forward_args, one_output_as_classes, targets_of
 
 try:  # captum is an optional extra: pip install "zfcuda[captum]"
     from captum.attr import Occlusion as _CaptumOcclusion
@@ -33,7 +34,8 @@ class Occlusion(_CaptumOcclusion):
     """captum's ``Occlusion(forward_func)``.
 
     Args:
-        forward_func: the model or any callable from Tensor[B, C, H, W] to outputs Tensor[B, K].
+        forward_func: the model or any callable from Tensor[B, C, H, W] (and the
+            ``additional_forward_args``) to outputs Tensor[B, K] or Tensor[B].
     """
 
     def __init__(self, forward_func: Callable[[Tensor], Tensor]) -> None:
@@ -55,43 +57,57 @@ class Occlusion(_CaptumOcclusion):
             baselines: None (0), a number, or a tensor broadcastable to ``inputs`` (per channel, per
                 example, or a full baseline image per example).
             target: an int, one per example (list or Tensor[N]), or None for a one-output model.
+            additional_forward_args: further arguments of ``forward_func`` (one, or a tuple):
+                tensors with one row per example (sliced with their example) or anything else
+                (passed as is). With them the "full" engine runs.
             perturbations_per_eval: occluded images per forward pass (1: as many as fit the engine's
                 memory budget; the result does not depend on it).
-            show_progress: a progress bar per example.
+            show_progress: progress bars over the examples and the windows.
             method: zfcuda's engine: "auto" (the exact incremental engine where the model's forward
                 can be split into stages, else "full"), "incremental", "full" or "approximate".
         """
         as_tuple = isinstance(inputs, tuple)
-        images = checked_inputs(inputs, additional_forward_args)
+        images = checked_inputs(inputs)
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         window, step = _window(sliding_window_shapes, strides, images.shape[1])
-        if not isinstance(perturbations_per_eval, int) or perturbations_per_eval < 1:
+        if not isinstance(perturbations_per_eval, int) or isinstance(perturbations_per_eval, bool) or perturbations_per_eval < 1:
             raise ValueError(f"perturbations_per_eval must be a positive int, got {perturbations_per_eval!r}")
+        extra = forward_args(additional_forward_args, images.shape[0])
+        if extra and method in ("incremental", "approximate"):
+            raise ValueError(f"method {method!r} recomputes parts of the model's own layers and cannot pass "
+                             "additional_forward_args; use method='auto' or 'full'")
         fills = _baselines(baselines, images)
         with torch.no_grad():
-            outputs = self.forward_func(images)
-        targets = targets_of(target, outputs).tolist()
-        maps = []
-        for image, fill, t in zip(images, fills, targets):
-            kwargs = dict(target=t, patch=window, stride=step, fill=fill, grid="captum", output="probs", show_progress=show_progress,
-                          batch_size=perturbations_per_eval if perturbations_per_eval > 1 else "auto")
-            maps.append(_run(self.forward_func, image, kwargs, method).to_attribution())
+            raw = self.forward_func(images, *extra)
+        targets = targets_of(target, as_classes(raw)).tolist()
+        kwargs = dict(patch=window, stride=step, grid="captum", output="probs", show_progress=show_progress,
+                      batch_size=perturbations_per_eval if perturbations_per_eval > 1 else "auto")
+        if extra:  # each example with its own slice of the extra arguments, through the full engine
+            results = [occlusion(example_forward(self.forward_func, extra, i), images[i], target=t, fill=f, method="full", **kwargs)
+                       for i, (t, f) in enumerate(zip(targets, fills))]
+        else:
+            forward = one_output_as_classes(self.forward_func, raw)
+            results = _run(forward, images, method, target=targets, fill=_stacked(fills), **kwargs)
+        maps = [result.to_attribution() for result in results]
         # float32, as captum's (it divides by the window counts in float32 whatever the inputs' dtype).
         attributions = torch.stack(maps)[:, None].expand(images.shape).float().contiguous()
         return (attributions,) if as_tuple else attributions
 
 
-def _run(forward_func, image: Tensor, kwargs: dict, method: str):
-    """One image through the engine; "auto" takes the incremental one where the model's forward can be split."""
+def _run(forward, images: Tensor, method: str, **kwargs) -> list:
+    """The batch through the engine; "auto" takes the incremental one where the model's forward can be split."""
     if method != "auto":
-        return occlusion(forward_func, image, method=method, **kwargs)
+        return occlusion(forward, images, method=method, **kwargs)
     try:
-        return occlusion(forward_func, image, method="incremental", **kwargs)
-    except (TypeError, ValueError) as error:
-        if "stages" not in str(error) and "incremental occlusion" not in str(error):
-            raise  # a bad argument, not a model the incremental engine cannot split
-        return occlusion(forward_func, image, method="full", **kwargs)
+        return occlusion(forward, images, method="incremental", **kwargs)
+    except NotSplittable:
+        return occlusion(forward, images, method="full", **kwargs)
+
+
+def _stacked(fills: list) -> float | Tensor:
+    """One number for the batch, or the per-example baselines as Tensor[N, C, H, W]."""
+    return torch.stack(fills) if isinstance(fills[0], Tensor) else fills[0]
 
 
 def _window(shapes, strides, channels: int) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -214,6 +214,26 @@ class GraphDeconvNet(DeconvNet):
         top = top_of(captured[step])
         return self._down_from(step, top, torch.arange(images.shape[0], device=images.device), records)
 
+    def project_signals(self, images: Tensor, step: int, tops_of: Sequence[Callable[[Tensor], Tensor]], chunk_size: int = 64) -> Tensor:
+        """``project_signal`` for several signals from one forward pass: every (signal, image) pair
+        goes down, ``chunk_size`` pairs at a time.
+
+        Returns:
+            Tensor[S, N, C, H, W]: S signals, N images.
+        """
+        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        captured, records = self._run(images, {step})
+        n = images.shape[0]
+        per_chunk = max(1, chunk_size // n)
+        examples = torch.arange(n, device=images.device)
+        projections = []
+        for start in range(0, len(tops_of), per_chunk):
+            part = tops_of[start : start + per_chunk]
+            top = torch.cat([top_of(captured[step]) for top_of in part])
+            projections.append(self._down_from(step, top, examples.repeat(len(part)), records).view(len(part), *images.shape))
+        return torch.cat(projections)
+
     def name_of(self, layer: str | int) -> str:
         """The layer's module name, for a name or an index into ``layer_names``."""
         self.index(layer)  # a clear error for an unknown one

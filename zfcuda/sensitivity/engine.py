@@ -33,7 +33,7 @@ METHODS = ("full", "incremental", "approximate")
 def occlusion(
     model: Callable[[Tensor], Tensor],
     image: Tensor,
-    target: int | None = None,
+    target: int | Sequence[int] | Tensor | None = None,
     patch: int | tuple[int, int] = 16,
     stride: int | tuple[int, int] = 4,
     fill: float | Sequence[float] | Tensor | str = "mean",
@@ -47,18 +47,23 @@ def occlusion(
     drill_down: float | None = None,
     drill_factor: int = 4,
     show_progress: bool = True,
-) -> OcclusionResult:
-    """Slides an occluder over ``image`` and records the classifier's response at every position.
+) -> OcclusionResult | list[OcclusionResult]:
+    """Slides an occluder over ``image`` (or each image of a batch) and records the classifier's
+    response at every position.
 
     Args:
         model: any callable mapping Tensor[B, C, H, W] to logits or probabilities Tensor[B, K]
             (an ``nn.Module`` is put in eval mode for the run and restored after).
-        image (Tensor[C, H, W]): the model's input (already normalised as the model expects).
-        target: the class whose probability is mapped; default the unoccluded prediction.
+        image (Tensor[C, H, W] or Tensor[N, C, H, W]): the model's input (already normalised as
+            the model expects); a batch is run an image at a time, each in chunks sized to
+            ``memory_budget``, so memory does not grow with N.
+        target: the class whose probability is mapped; default the unoccluded prediction. For a
+            batch: one int for all, or one per image (a sequence or Tensor[N]).
         patch: occluder (height, width) in pixels.
         stride: grid step in pixels.
         fill: the occluder's value: a number, per-channel values, "mean" (the image's mean colour,
-            the paper's grey square), or a baseline image Tensor[C, H, W].
+            the paper's grey square), or a baseline image Tensor[C, H, W] (for a batch also one
+            per image, Tensor[N, C, H, W]).
         layer: a convolutional layer (e.g. "conv5") for Fig. 7 (b) and (c); the model must be one
             ``DeconvNet`` accepts.
         method: "full" (every occluded image through the whole model), "incremental" (exact:
@@ -79,14 +84,49 @@ def occlusion(
             positions with the lowest p(target); the rest is interpolated (``result.computed``
             marks what was computed). None: every position is computed.
         drill_factor: the coarse grid's step, in steps of the requested grid (>= 2).
-        show_progress: show a progress bar over the chunks.
+        show_progress: show a progress bar over the chunks (and over the images of a batch).
 
     Returns:
-        An ``OcclusionResult``.
+        An ``OcclusionResult`` for Tensor[C, H, W]; a list of N of them for Tensor[N, C, H, W].
 
     Raises:
         ValueError / TypeError: bad image, patch, stride, fill, method, target or model output.
+        NotSplittable: ``method`` "incremental" or "approximate" on a model whose forward cannot be
+            split into stages (``method="full"`` runs any model).
     """
+    if not (isinstance(image, Tensor) and image.dim() == 4):
+        return _occlusion_one(model, image, target, patch, stride, fill, layer, method, batch_size, memory_budget, grid,
+                              output, tau, drill_down, drill_factor, show_progress)
+    n = image.shape[0]
+    targets = _per_image("target", target, n)
+    fills = _per_image("fill", fill, n) if isinstance(fill, Tensor) and fill.dim() == 4 else [fill] * n
+    return [
+        _occlusion_one(model, image[i], targets[i], patch, stride, fill, layer, method, batch_size, memory_budget, grid, output,
+                       tau, drill_down, drill_factor, show_progress and n == 1)
+        for i, fill in progress(list(enumerate(fills)), f"occlusion of {n} images", show=show_progress and n > 1)
+    ]
+
+
+def _per_image(name: str, value, n: int) -> list:
+    """``value`` split into one entry per image: an int or None repeated, or a sequence / tensor of N."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return [value] * n
+    if isinstance(value, Tensor):
+        values = list(value.unbind(0)) if value.dim() > 1 else value.reshape(-1).tolist()
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        values = list(value)
+    else:
+        raise TypeError(f"{name} for a batch must be one value or one per image, got {type(value).__name__}")
+    if len(values) == 1 and n != 1:
+        values = values * n
+    if len(values) != n:
+        raise ValueError(f"{name} must give one value per image: the batch has {n} images, {name} has {len(values)}")
+    return values
+
+
+def _occlusion_one(model, image, target, patch, stride, fill, layer, method, batch_size, memory_budget, grid, output,
+                   tau, drill_down, drill_factor, show_progress) -> OcclusionResult:
+    """One image (Tensor[C, H, W]) of ``occlusion``."""
     image = _checked_image(image)
     if not 0 < tau <= 1:
         raise ValueError(f"tau must be in (0, 1], got {tau}")
@@ -172,10 +212,8 @@ def _kept(values: Tensor) -> Tensor:
 def _checked_image(image: Tensor) -> Tensor:
     if not isinstance(image, Tensor):
         raise TypeError(f"image must be a Tensor[C, H, W], got {type(image).__name__}")
-    if image.dim() == 4 and image.shape[0] == 1:
-        image = image[0]
     if image.dim() != 3:
-        raise ValueError(f"image must be a Tensor[C, H, W] (or [1, C, H, W]), got shape {tuple(image.shape)}")
+        raise ValueError(f"image must be a Tensor[C, H, W] or a batch Tensor[N, C, H, W], got shape {tuple(image.shape)}")
     if not image.is_floating_point():
         raise TypeError(f"image must be a floating-point tensor (the model's normalised input), got {image.dtype}")
     if min(image.shape) < 1:

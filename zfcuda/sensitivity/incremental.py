@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from .. import ops
 from ..nn import SwitchMaxPool2d
-from ..stages import Pointwise, Residual, model_stages
+from ..stages import NotSplittable, Pointwise, Residual, model_stages
 from ..stages.geometry import changed_outputs, input_window, window_geometry
 
 # Point-wise in eval mode (batch norm with running statistics is an affine map per channel then).
@@ -100,7 +100,8 @@ class IncrementalOcclusion:
         expected (Tensor[1, K]): ``model(image[None])`` when the caller has it already.
 
     Raises:
-        ValueError: the stages do not reproduce ``model(image)`` (a forward with extra steps).
+        NotSplittable: the model cannot be read as stages, or they do not reproduce ``model(image)``
+            (a forward with extra steps).
     """
 
     def __init__(self, model: nn.Module, image: Tensor, patch_size: tuple[int, int], fill: Tensor, tau: float = 1.0,
@@ -117,7 +118,7 @@ class IncrementalOcclusion:
         # The same ops in the same order: equal up to a few roundings of the dtype.
         rtol = max(1e-4, 8 * torch.finfo(x.dtype).eps) if x.is_floating_point() else 0
         if x.shape != expected.shape or not torch.allclose(x, expected, rtol=rtol, atol=rtol / 10):
-            raise ValueError("the model's stages do not reproduce its forward pass; use method='full' for this model")
+            raise NotSplittable("the model's stages do not reproduce its forward pass; use method='full' for this model")
         self.watched_sum = float(self.chain.outputs[watch[0]][watch[1]].sum()) if watch else None
 
     def bytes_per_position(self) -> int:

@@ -2,6 +2,6 @@
 occlusion engine and the receptive-field arithmetic share."""
 
 from .blocks import Pointwise, Residual
-from .read import HEAD, feature_chain, model_stages
+from .read import HEAD, NotSplittable, feature_chain, model_stages
 
-__all__ = ["HEAD", "Pointwise", "Residual", "feature_chain", "model_stages"]
+__all__ = ["HEAD", "NotSplittable", "Pointwise", "Residual", "feature_chain", "model_stages"]

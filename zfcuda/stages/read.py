@@ -24,6 +24,13 @@ from .efficientnet import efficientnet_stages, is_efficientnet
 HEAD = (nn.Flatten, nn.Linear, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
 
 
+class NotSplittable(TypeError, ValueError):
+    """The model's forward cannot be split into stages, or its stages do not reproduce it: engines
+    that need stages (incremental occlusion) cannot run it, and those that do not (full) can.
+
+    A TypeError and a ValueError both, as the two errors it replaces were."""
+
+
 def model_stages(model: nn.Module) -> list[nn.Module]:
     """The model as a list of stages whose composition is its forward pass.
 
@@ -43,7 +50,7 @@ def model_stages(model: nn.Module) -> list[nn.Module]:
         return efficientnet_stages(model)
     if isinstance(model, nn.Sequential):
         return list(model)
-    raise TypeError(
+    raise NotSplittable(
         "incremental occlusion needs a ZFNet, a torchvision-style CNN (features, avgpool, classifier), an "
         f"EfficientNet or an nn.Sequential; got {type(model).__name__} (use method='full' for any other model)"
     )
