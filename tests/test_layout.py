@@ -29,10 +29,10 @@ LAYERS = [
     ("sensitivity",),
     ("analysis", "captum"),
     ("figures",),
-    ("app",),
+    ("app", "atlas"),
 ]
 LEVEL = {top: level for level, tops in enumerate(LAYERS) for top in tops}
-SUBPACKAGES = ["_utils", "analysis", "app", "captum", "data", "deconvnet", "figures", "models", "sensitivity", "stages", "training"]
+SUBPACKAGES = ["_utils", "analysis", "app", "atlas", "captum", "data", "deconvnet", "figures", "models", "sensitivity", "stages", "training"]
 
 
 def _modules() -> list[tuple[str, Path]]:

@@ -3,7 +3,7 @@ projections of one photo, and Fig. 2 top-9 grids over a data set."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -53,17 +53,7 @@ def top9_figures(view: ViewedModel, data: ImageFolder, layers: Sequence[str], ma
     view = view.to(context.device)
     deconv = DeconvNet(view.model, rule=rule)
     names = [layer_name(deconv, layer) for layer in layers]
-
-    def load(ids: Tensor) -> Tensor:
-        return view.canonical(torch.stack([data[i][0] for i in ids.tolist()]).to(context.device))
-
-    shards = torch.arange(len(data)).split(batch_size)[context.rank :: context.world_size]
-    state = _resume_state(checkpoint, context, batch_size) if resume else None
-    done = state["batches"] if state else 0
-    batches = ((load(ids), ids) for ids in shards[done:])  # scanned batches are not loaded again
-    result = top_activations(deconv, batches, names, k=9, state=state, checkpoint=checkpoint, total=len(shards) - done,
-                             resumed_batches_left_out=True,
-                             checkpoint_info={"run": {"world_size": context.world_size, "batch_size": batch_size}})
+    result, load = scan_data_set(view, deconv, data, names, 9, batch_size, context, checkpoint, resume)
     if not context.is_main:
         return []
     out_dir = Path(out_dir)
@@ -71,11 +61,41 @@ def top9_figures(view: ViewedModel, data: ImageFolder, layers: Sequence[str], ma
     paths = []
     for name in names:
         chosen = result[name].values[:, 0].argsort(descending=True)[:maps].tolist()
-        projections, patches = _top_crops(deconv, result[name], name, chosen, load, view)
+        projections, patches = top_crops(deconv, result[name], name, chosen, load, view)
         path = out_dir / f"top9_{name}.png"
         top9_grid(projections, patches).save(path)
         paths.append(path)
     return paths
+
+
+def scan_data_set(view: ViewedModel, deconv: DeconvNet, data, names: Sequence[str], k: int, batch_size: int, context,
+                  checkpoint: str | Path | None = None, resume: bool = False, rank: str = "max",
+                  histograms: bool = False) -> tuple[dict[str, TopK], Callable[[Tensor], Tensor]]:
+    """The top-k scan of ``data`` (items (canonical uint8 image, label, index) or None) for the layers
+    ``names``, sharded over torchrun's ranks, resumable from ``checkpoint``; also the function that
+    loads images by index as the model's inputs (Tensor[N, C, H, W] on the run's device)."""
+
+    def load(ids: Tensor) -> Tensor:
+        return view.canonical(torch.stack([data[i][0] for i in ids.tolist()]).to(context.device))
+
+    shards = torch.arange(len(data)).split(batch_size)[context.rank :: context.world_size]
+    state = _resume_state(checkpoint, context, batch_size) if resume else None
+    done = state["batches"] if state else 0
+    batches = (_readable(data, ids, view, context.device) for ids in shards[done:])  # scanned batches are not loaded again
+    result = top_activations(deconv, batches, names, k=k, state=state, checkpoint=checkpoint, total=len(shards) - done,
+                             resumed_batches_left_out=True, rank=rank, histograms=histograms,
+                             checkpoint_info={"run": {"world_size": context.world_size, "batch_size": batch_size}})
+    return result, load
+
+
+def _readable(data, ids: Tensor, view: ViewedModel, device) -> tuple[Tensor, Tensor]:
+    """A batch of the readable images among ``ids`` (unreadable ones yield None and are left out)."""
+    items = [(data[i], i) for i in ids.tolist()]
+    kept = [(item[0], i) for item, i in items if item is not None]
+    if not kept:
+        return torch.empty(0, 3, *view.canonical(torch.zeros(1, 3, 8, 8, dtype=torch.uint8)).shape[-2:], device=device), ids[:0]
+    images = torch.stack([image for image, _ in kept]).to(device)
+    return view.canonical(images), torch.tensor([i for _, i in kept], dtype=torch.long)
 
 
 def _resume_state(checkpoint: str | Path | None, context, batch_size: int) -> dict | None:
@@ -93,21 +113,41 @@ def _resume_state(checkpoint: str | Path | None, context, batch_size: int) -> di
     return state
 
 
-def _top_crops(deconv: DeconvNet, topk: TopK, layer: str, channels: list[int], load, view: ViewedModel):
-    """Per map, its top activations' projections and image patches (HxWx3 uint8), each cropped to the unit's receptive field."""
+def top_crops(deconv: DeconvNet, topk: TopK, layer: str, channels: list[int], load, view: ViewedModel, images_per_pass: int = 48):
+    """Per map, its top activations' projections and image patches (HxWx3 uint8), each cropped to the
+    unit's receptive field: two lists (one per channel) of lists (one per top image).
+
+    Maps are taken in groups whose top images, loaded and run forward once together, number at
+    most ``images_per_pass`` (or one map's k), so a whole layer costs a few batched passes.
+    """
     projections, patches = [], []
+    groups, group, group_ids = [], [], set()
     for channel in channels:
-        valid = topk.image_ids[channel] >= 0
-        ids, positions = topk.image_ids[channel][valid], topk.positions[channel][valid]
-        images = load(ids)
+        ids = set(topk.image_ids[channel][topk.image_ids[channel] >= 0].tolist())
+        if group and len(group_ids | ids) > images_per_pass:
+            groups.append(group)
+            group, group_ids = [], set()
+        group.append(channel)
+        group_ids |= ids
+    groups.append(group)
+    for group in groups:
+        valid = [topk.image_ids[c] >= 0 for c in group]
+        ids = torch.cat([topk.image_ids[c][v] for c, v in zip(group, valid)])
+        unique, rows = ids.unique(return_inverse=True)
+        images = load(unique)
         activation, records = deconv.forward(images, layer)
-        selections = torch.stack([torch.arange(len(ids)), torch.full_like(ids, channel), positions[:, 0], positions[:, 1]], 1)
+        positions = torch.cat([topk.positions[c][v] for c, v in zip(group, valid)])
+        owners = torch.cat([torch.full((int(v.sum()),), c) for c, v in zip(group, valid)])
+        selections = torch.stack([rows, owners, positions[:, 0], positions[:, 1]], 1)
         projected = deconv.project_selections(activation, records, layer, selections)
-        row_p, row_i = [], []
-        for i, (y, x) in enumerate(positions.tolist()):
-            top, left, bottom, right = deconv.receptive_field(layer, y, x, images.shape[-2:])
-            row_p.append(projection_to_rgb(projected[i, :, top:bottom, left:right]))
-            row_i.append(view.display(images[i], (top, left, bottom, right)))
-        projections.append(row_p)
-        patches.append(row_i)
+        start = 0
+        for v in valid:
+            row_p, row_i = [], []
+            for i in range(start, start + int(v.sum())):
+                top, left, bottom, right = deconv.receptive_field(layer, int(positions[i, 0]), int(positions[i, 1]), images.shape[-2:])
+                row_p.append(projection_to_rgb(projected[i, :, top:bottom, left:right]))
+                row_i.append(view.display(images[rows[i]], (top, left, bottom, right)))
+            projections.append(row_p)
+            patches.append(row_i)
+            start += int(v.sum())
     return projections, patches

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from .._utils.checkpoint import save_atomically
 from .._utils.progress import progress as progress_bar
+from .histogram import UnitHistograms
 from .projection import DeconvNet
 
 
@@ -29,11 +30,13 @@ class TopK:
         values (Tensor[C, k]): activation values (-inf where fewer than k images were seen).
         image_ids (Tensor[C, k], int64): dataset index of the image (-1 where empty).
         positions (Tensor[C, k, 2], int64): (y, x) in the layer's map.
+        histogram: each map's ranking value over every scanned image, when the scan kept one.
     """
 
     values: Tensor
     image_ids: Tensor
     positions: Tensor
+    histogram: UnitHistograms | None = None
 
     @classmethod
     def empty(cls, channels: int, k: int) -> TopK:
@@ -53,13 +56,20 @@ class TopK:
         by_id = image_ids.masked_fill(image_ids < 0, torch.iinfo(torch.long).max).argsort(dim=1, stable=True)
         values, image_ids, positions = values.gather(1, by_id), image_ids.gather(1, by_id), positions.gather(1, by_id[..., None].expand(-1, -1, 2))
         order = values.argsort(dim=1, descending=True, stable=True)[:, :k]
-        return TopK(values.gather(1, order), image_ids.gather(1, order), positions.gather(1, order[..., None].expand(-1, -1, 2)))
+        return TopK(values.gather(1, order), image_ids.gather(1, order), positions.gather(1, order[..., None].expand(-1, -1, 2)),
+                    self.histogram)
 
 
-def _candidates(activation: Tensor, image_ids: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Each image's strongest activation per feature map: (Tensor[C, N], Tensor[C, N], Tensor[C, N, 2])."""
+RANKS = ("max", "sum")
+
+
+def _candidates(activation: Tensor, image_ids: Tensor, rank: str = "max") -> tuple[Tensor, Tensor, Tensor]:
+    """Each image's value per feature map (its strongest activation, or with ``rank="sum"`` the
+    whole map's sum) and the strongest position: (Tensor[C, N], Tensor[C, N], Tensor[C, N, 2])."""
     n, c, h, w = activation.shape
     values, flat = activation.flatten(2).max(dim=2)  # (N, C)
+    if rank == "sum":
+        values = activation.flatten(2).sum(2, dtype=torch.float64 if activation.dtype == torch.float64 else torch.float32)
     positions = torch.stack([flat // w, flat % w], dim=-1)  # (N, C, 2)
     return values.T.float().cpu(), image_ids[None].expand(c, n).cpu(), positions.transpose(0, 1).cpu()
 
@@ -76,6 +86,8 @@ def top_activations(
     total: int | None = None,
     resumed_batches_left_out: bool = False,
     checkpoint_info: dict | None = None,
+    rank: str = "max",
+    histograms: bool = False,
 ) -> dict[str, TopK]:
     """Streams (images, dataset ids) batches once and keeps the top-k activations of every map of ``layers``.
 
@@ -94,12 +106,17 @@ def top_activations(
         resumed_batches_left_out: ``batches`` already leaves out the ones ``state`` holds (so a
             resumed scan does not load them again); by default they are passed and skipped.
         checkpoint_info: extra entries saved with every checkpoint (e.g. the run's settings).
+        rank: what an image's value for a map is: "max" (its strongest activation, the paper's
+            and deep-visualization-toolbox's choice; k distinct images) or "sum" (the whole map).
+        histograms: also keep each map's histogram of that value over all images (``TopK.histogram``).
 
     Returns:
         layer name -> TopK.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+    if rank not in RANKS:
+        raise ValueError(f"rank must be one of {', '.join(RANKS)}, got {rank!r}")
     if checkpoint is not None and dist.is_initialized() and dist.get_world_size() > 1:
         checkpoint = f"{checkpoint}.rank{dist.get_rank()}"
     names = sorted({deconv.name_of(layer) for layer in layers}, key=deconv.index)
@@ -110,11 +127,14 @@ def top_activations(
     seen = done if resumed_batches_left_out else 0
     for images, image_ids in iterator:
         seen += 1
-        if seen <= done and not resumed_batches_left_out:
-            continue
+        if (seen <= done and not resumed_batches_left_out) or images.shape[0] == 0:
+            continue  # already scanned, or a batch of unreadable files
         for name, activation in deconv.activations(images, names).items():
             current = result.get(name) or TopK.empty(activation.shape[1], k)
-            result[name] = current.merged(*_candidates(activation, image_ids))
+            candidates = _candidates(activation, image_ids, rank)
+            result[name] = current.merged(*candidates)
+            if histograms:
+                result[name].histogram = (current.histogram or UnitHistograms.empty(activation.shape[1])).added(candidates[0].T)
         if checkpoint is not None and seen % checkpoint_every == 0:
             save_atomically({"topk": result, "batches": seen, **(checkpoint_info or {})}, checkpoint)
     if checkpoint is not None:  # this rank's own result: resuming merges across ranks again
@@ -135,4 +155,9 @@ def _merge_across_ranks(topk: TopK) -> TopK:
     merged = TopK.empty(*topk.values.shape)
     for other in gathered:
         merged = merged.merged(other.values, other.image_ids, other.positions)
+    histograms = [other.histogram for other in gathered if other.histogram is not None]
+    if histograms:
+        merged.histogram = histograms[0]
+        for other in histograms[1:]:
+            merged.histogram = merged.histogram.merged(other)
     return merged
