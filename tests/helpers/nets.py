@@ -80,3 +80,17 @@ def random_batch_norm(model: nn.Module, seed: int = 0) -> nn.Module:
             module.weight.data.copy_(torch.rand(c, generator=generator) + 0.5)
             module.bias.data.copy_(torch.rand(c, generator=generator) * 0.4 - 0.2)
     return model
+
+
+def atlas_cnn() -> nn.Module:
+    """A small max-pooling CNN for 48x48 inputs, built the same (seeded) every call: what a user's
+    ``--model package.module:function`` returns in the atlas tests."""
+    from collections import OrderedDict
+
+    torch.manual_seed(0)
+    return nn.Sequential(OrderedDict(
+        conv1=nn.Conv2d(3, 6, 3, padding=1), relu1=nn.ReLU(), pool1=nn.MaxPool2d(2),
+        conv2=nn.Conv2d(6, 8, 3, padding=1), relu2=nn.ReLU(), pool2=nn.MaxPool2d(2),
+        conv3=nn.Conv2d(8, 5, 3), relu3=nn.ReLU(),
+        head=nn.AdaptiveAvgPool2d(1), flat=nn.Flatten(), fc=nn.Linear(5, 3),
+    )).eval()

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .._utils.memory import keep_freed_memory
+from ..atlas.command import add_atlas_command
 from ..deconvnet.projection import RULES
 
 
@@ -269,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_figures(commands)
     _add_occlusion(commands)
     _add_demo(commands)
+    add_atlas_command(commands)
     return parser
 
 

@@ -70,7 +70,7 @@ def top9_figures(view: ViewedModel, data: ImageFolder, layers: Sequence[str], ma
 
 def scan_data_set(view: ViewedModel, deconv: DeconvNet, data, names: Sequence[str], k: int, batch_size: int, context,
                   checkpoint: str | Path | None = None, resume: bool = False, rank: str = "max",
-                  histograms: bool = False) -> tuple[dict[str, TopK], Callable[[Tensor], Tensor]]:
+                  histograms: bool = False, show_progress: bool = True) -> tuple[dict[str, TopK], Callable[[Tensor], Tensor]]:
     """The top-k scan of ``data`` (items (canonical uint8 image, label, index) or None) for the layers
     ``names``, sharded over torchrun's ranks, resumable from ``checkpoint``; also the function that
     loads images by index as the model's inputs (Tensor[N, C, H, W] on the run's device)."""
@@ -83,7 +83,7 @@ def scan_data_set(view: ViewedModel, deconv: DeconvNet, data, names: Sequence[st
     done = state["batches"] if state else 0
     batches = (_readable(data, ids, view, context.device) for ids in shards[done:])  # scanned batches are not loaded again
     result = top_activations(deconv, batches, names, k=k, state=state, checkpoint=checkpoint, total=len(shards) - done,
-                             resumed_batches_left_out=True, rank=rank, histograms=histograms,
+                             resumed_batches_left_out=True, rank=rank, histograms=histograms, progress=show_progress,
                              checkpoint_info={"run": {"world_size": context.world_size, "batch_size": batch_size}})
     return result, load
 

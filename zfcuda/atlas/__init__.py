@@ -2,6 +2,6 @@
 images (the paper's Fig. 2 for a whole network): each unit's strongest activations as
 receptive-field patches beside their deconvnet projections, with its response histogram."""
 
-from .build import AtlasSummary, build
+from .pipeline import AtlasSummary, build
 
 __all__ = ["AtlasSummary", "build"]

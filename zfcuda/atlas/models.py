@@ -99,7 +99,7 @@ def atlas_view(model: str | None, size: int = 224, mean=IMAGENET_MEAN, std=IMAGE
     if isinstance(record, dict) and record.get("format") == "zfcuda-pretrained-1":
         return load_view(path)
     if not isinstance(record, nn.Module):
-        raise ValueError(f"--model {path} holds a {type(record).__name__}, not a model: save the whole model with torch.save(model) "
+        raise ValueError(f"--model {path} holds a {type(record).__name__} object, not a model: save the whole model with torch.save(model) "
                          "(a state_dict needs its class: pass package.module:function that builds and loads it)")
     return UserModelView(record, path.stem, size, mean, std)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..deconvnet import TopK
@@ -34,7 +34,8 @@ class LayerPage:
 
 @dataclass
 class SiteInfo:
-    """The atlas as a whole: model and data set names, images scanned, k, ranking, sprite cell and format."""
+    """The atlas as a whole: model and data set names, images scanned and skipped, k, ranking, sprite
+    cell and format, and the projection rule."""
 
     model: str
     data: str
@@ -44,7 +45,7 @@ class SiteInfo:
     rank: str
     cell: int
     image_format: str
-    files: list[str] = field(default_factory=list)
+    rule: str = "deconvnet"
 
 
 def _unit_records(topk: TopK, file_index: dict[int, int]) -> list[dict]:
@@ -55,6 +56,7 @@ def _unit_records(topk: TopK, file_index: dict[int, int]) -> list[dict]:
         units.append({
             "v": [float(f"{v:.4g}") for v in topk.values[c][valid].tolist()],
             "f": [file_index[i] for i in topk.image_ids[c][valid].tolist()],
+            "p": topk.positions[c][valid].tolist(),
             "h": hist.counts[c].tolist(),
             "s": int(hist.silent[c]),
             "t": float(hist.top[c]),
@@ -76,7 +78,7 @@ def write_site(out: Path, info: SiteInfo, layers: list[LayerPage], file_names) -
     file_index = {image: position for position, image in enumerate(shown)}
     data = {
         "model": info.model, "data": info.data, "images": info.images, "unreadable": info.unreadable, "k": info.k,
-        "rank": info.rank, "cell": info.cell, "format": "jpg" if info.image_format == "jpeg" else info.image_format,
+        "rank": info.rank, "rule": info.rule, "cell": info.cell, "format": "jpg" if info.image_format == "jpeg" else info.image_format,
         "files": [file_names(i) for i in shown],
         "layers": [{"name": layer.name, "dir": layer.directory, "shape": list(layer.shape), "units": _unit_records(layer.topk, file_index)}
                    for layer in layers],

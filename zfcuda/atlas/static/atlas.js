@@ -40,7 +40,7 @@
     app.appendChild(el("p", { class: "summary", text:
       "Each unit's " + atlas.k + " strongest activations over " + atlas.images + " images (ranked by the " +
       (atlas.rank === "sum" ? "sum of its map" : "strongest position of its map") + ", one per image): the receptive-field " +
-      "patch above its deconvnet projection." + (atlas.unreadable ? " " + atlas.unreadable + " unreadable files were skipped." : "") }));
+      "patch above its projection to pixels (" + (atlas.rule === "guided" ? "guided backpropagation: the deconvnet keeping the forward pass's signs, as this model has no max pooling" : "the deconvnet") + ")." + (atlas.unreadable ? " " + atlas.unreadable + " unreadable files were skipped." : "") }));
     const rows = atlas.layers.map((layer) => el("tr", {}, [
       el("td", {}, [link(layer.name, layer.name)]),
       el("td", { text: layer.units.length + " units" }),
@@ -111,7 +111,7 @@
       captions.appendChild(el("div", { style: "width:" + atlas.cell + "px", title: file, text: i < unit.v.length ? number(unit.v[i]) + " " + file : "" }));
     }
     app.appendChild(captions);
-    app.appendChild(el("p", { class: "rows", text: "Top row: the receptive field of the unit's strongest position in each image; bottom row: that activation projected to pixels by the deconvnet." }));
+    app.appendChild(el("p", { class: "rows", text: "Top row: the receptive field of the unit's strongest position in each image; bottom row: that activation projected to pixels (" + (atlas.rule === "guided" ? "guided backpropagation" : "deconvnet") + ")." }));
     app.appendChild(el("h2", { text: "Over all " + atlas.images + " images" }));
     app.appendChild(histogram(unit));
   }

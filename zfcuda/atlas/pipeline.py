@@ -41,7 +41,7 @@ class AtlasSummary:
 
 def build(data_dir: str | Path, out: str | Path, model: str | None = None, layers: Sequence[str] | None = None, k: int = 9,
           rank: str = "max", batch_size: int = 32, device: str = "auto", cell: int = 72, image_format: str = "jpeg",
-          per_folder: int | None = None, resume: bool = False, rule: str = "deconvnet", input_size: int = 224,
+          per_folder: int | None = None, resume: bool = False, rule: str = "auto", input_size: int = 224,
           show_progress: bool = True) -> AtlasSummary | None:
     """Builds the atlas of ``model`` over the images under ``data_dir`` into ``out``.
 
@@ -59,7 +59,9 @@ def build(data_dir: str | Path, out: str | Path, model: str | None = None, layer
         image_format: "jpeg" or "webp".
         per_folder: scan only the first N images of each folder.
         resume: continue a stopped build (its scan checkpoint and the sprites already written).
-        rule: "deconvnet" or "guided" projections.
+        rule: "deconvnet", "guided", or "auto": the deconvnet where the model has max pooling
+            (its switches make projections specific to the image), guided backpropagation where it
+            has none (there the deconvnet's projections hardly depend on the image).
         input_size: the input side of a user's model (images are resized to it, ImageNet-normalised).
         show_progress: progress bars.
 
@@ -83,13 +85,14 @@ def build(data_dir: str | Path, out: str | Path, model: str | None = None, layer
     view = atlas_view(model, input_size)
     context = distributed.setup(device)
     view = view.to(context.device)
+    rule = rule if rule != "auto" else auto_rule(view.model)
     deconv, names, shapes = _checked(view, layers or view.layers, data, rule, context.device)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seconds = {"check": time.perf_counter() - started}
     start = time.perf_counter()
     result, load = scan_data_set(view, deconv, data, names, k, batch_size, context, checkpoint=out / CHECKPOINT, resume=resume,
-                                 rank=rank, histograms=True)
+                                 rank=rank, histograms=True, show_progress=show_progress)
     seconds["scan"] = time.perf_counter() - start
     if not context.is_main:
         return None
@@ -108,10 +111,15 @@ def build(data_dir: str | Path, out: str | Path, model: str | None = None, layer
             bar.update(len(group))
     bar.close()
     seconds["sprites"] = time.perf_counter() - start
-    info = SiteInfo(view.name, str(data_dir), len(data) - len(data.unreadable), len(data.unreadable), k, rank, cell, image_format)
+    info = SiteInfo(view.name, str(data_dir), len(data) - len(data.unreadable), len(data.unreadable), k, rank, cell, image_format, rule)
     index = write_site(out, info, pages, data.name)
     seconds["total"] = time.perf_counter() - started
     return AtlasSummary(index, units, info.images, info.unreadable, site_bytes(out), seconds)
+
+
+def auto_rule(model) -> str:
+    """"deconvnet" for a model with max pooling, else "guided"."""
+    return "deconvnet" if any("MaxPool" in type(m).__name__ for m in model.modules()) else "guided"
 
 
 def _checked(view, layers: Sequence[str], data: AtlasImages, rule: str, device) -> tuple[DeconvNet, list[str], dict]:
@@ -127,8 +135,8 @@ def _checked(view, layers: Sequence[str], data: AtlasImages, rule: str, device) 
         raise ValueError(f"the deconvnet cannot read model {view.name}: {error}") from error
     names, shapes = [], {}
     for layer in layers:
-        name = layer_name(deconv, str(layer))
         try:
+            name = layer_name(deconv, str(layer))
             deconv.index(name)
         except (KeyError, IndexError) as error:
             raise ValueError(f"unknown layer {layer!r} for {view.name}: {error.args[0]}") from None
