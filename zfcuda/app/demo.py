@@ -22,6 +22,7 @@ from PIL import Image
 
 from .._utils.distributed import resolve_device, teardown
 from ..analysis.invariance import DEFAULT_AMOUNTS, invariance
+from ..atlas.pipeline import build as build_atlas
 from ..data import ImageFolder, photo_input
 from ..figures.invariance import invariance_figure
 from ..figures.occlusion import fig7, heatmap_overlay
@@ -29,7 +30,7 @@ from ..models import pretrained
 from ..sensitivity import occlusion
 from .deconv_figures import deconv_figure, top9_figures
 from .demo_page import Section, write_page
-from .viewed_models import EfficientNetView, ZFNetView
+from .viewed_models import EFFICIENTNET, EfficientNetView, ZFNetView
 
 PHOTOS = ("chelsea", "astronaut", "coffee", "rocket")  # natural photos: occlusion, projections, invariance
 SAMPLE_SET = PHOTOS + ("hubble_deep_field", "immunohistochemistry", "retina", "colorwheel", "camera", "coins",
@@ -48,6 +49,7 @@ class DemoSettings:
     top9_layers: tuple[str, ...] = ("conv2", "conv5")
     efficientnet_deconv_layers: tuple[str, ...] = ("_blocks.4", "_blocks.10")
     efficientnet_top9_layers: tuple[str, ...] = ("_blocks.2", "_blocks.4", "_blocks.10", "_blocks.15")
+    atlas_layers: tuple[str, ...] = ("_blocks.2", "_blocks.4")
     maps: int = 4
     photos: int = len(PHOTOS)
     invariance_steps: int = 1  # take every n-th default amount
@@ -55,7 +57,8 @@ class DemoSettings:
     @classmethod
     def quick(cls) -> DemoSettings:
         return cls(patch=64, stride=56, speed_stride=80, efficientnet_stride=56, deconv_layers=("conv1", "conv5"), top9_layers=("conv5",),
-                   efficientnet_deconv_layers=("_blocks.4",), efficientnet_top9_layers=("_blocks.4",), maps=2, photos=1, invariance_steps=4)
+                   efficientnet_deconv_layers=("_blocks.4",), efficientnet_top9_layers=("_blocks.4",), atlas_layers=("_blocks.2",), maps=2, photos=1,
+                   invariance_steps=4)
 
 
 def sample_photos(folder: Path, names: Sequence[str] = SAMPLE_SET, user_photos: Sequence[str | Path] = ()) -> list[Path]:
@@ -149,6 +152,8 @@ def run_demo(out_dir: str | Path = "zfcuda-demo", photos: Sequence[str | Path] =
         sections.append(_top9(net, out, settings, device))
     with steps.step("invariance (Fig. 5)"):
         sections.append(_invariance(net, main, out, settings, device))
+    with steps.step("atlas of EfficientNet-Lite0 over the sample photos"):
+        sections.append(_atlas(out, settings, device))
     summary = ("Zeiler and Fergus's instruments (occlusion, deconvnet projections, the images that excite each unit) "
                "on a pretrained ImageNet network, EfficientNet-Lite0, and on the paper's ZF-Net trained on CIFAR-10. "
                f"Everything on this page was computed on {device.type.upper()} by `zfcuda demo`. Exact incremental occlusion ran "
@@ -227,6 +232,22 @@ def _top9(net, out: Path, settings: DemoSettings, device) -> Section:
                    "deconvnet projections beside the image patches under their receptive fields. Over a few dozen photos "
                    "the nine are fewer and less alike than over the paper's ImageNet validation set.",
                    [tuple(p.relative_to(out).as_posix() for p in paths)])
+
+
+def _atlas(out: Path, settings: DemoSettings, device) -> Section:
+    """EfficientNet-Lite0's units over the sample photos (ZF-Net's conv2 and conv5 where it is not installed)."""
+    try:
+        model, layers, name = EFFICIENTNET, settings.atlas_layers, "EfficientNet-Lite0"
+        summary = build_atlas(out / "photos", out / "atlas", model=model, layers=layers, device=str(device))
+    except ImportError:
+        model, layers, name = None, ("conv2", "conv5"), "ZF-Net"
+        summary = build_atlas(out / "photos", out / "atlas", model=model, layers=layers, device=str(device))
+    return Section(
+        f"An atlas of {name}'s units over the sample photos",
+        f"Every unit of {', '.join(layers)} ({summary.units} units), each with its nine strongest image patches beside their "
+        "projections and its response over all the photos, as a site that opens from disk with a page per unit (arrow keys "
+        "step through them). `zfcuda atlas DATA_DIR --model ...` makes one for your model on your images.",
+        links=[("Open the atlas", "atlas/index.html")])
 
 
 def _invariance(net, photos: list[Path], out: Path, settings: DemoSettings, device) -> Section:

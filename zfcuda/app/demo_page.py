@@ -36,6 +36,7 @@ class Section:
     title: str
     text: str
     figures: list[str | tuple[str, ...]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (text, path relative to the page)
 
 
 def _row(out_dir: Path, paths: tuple[str, ...]) -> str:
@@ -60,6 +61,7 @@ def write_page(out_dir: Path, sections: list[Section], timings: list[tuple[str, 
     """
     rows = [[row] if isinstance(row, str) else list(row) for s in sections for row in s.figures]
     missing = [f for row in rows for f in row if not (out_dir / f).is_file()]
+    missing += [path for s in sections for _, path in s.links if not (out_dir / path).is_file()]
     if missing:
         raise FileNotFoundError(f"the demo page would reference missing figures: {', '.join(missing)}")
     anchors = [f"s{i}" for i in range(len(sections))]
@@ -73,7 +75,8 @@ def write_page(out_dir: Path, sections: list[Section], timings: list[tuple[str, 
     ]
     for anchor, section in zip(anchors, sections):
         figures = "".join(_row(out_dir, (row,) if isinstance(row, str) else row) for row in section.figures)
-        parts.append(f"<section id='{anchor}'><h2>{html.escape(section.title)}</h2><p>{html.escape(section.text)}</p>{figures}</section>")
+        links = "".join(f"<p><a href='{html.escape(path)}'>{html.escape(text)}</a></p>" for text, path in section.links)
+        parts.append(f"<section id='{anchor}'><h2>{html.escape(section.title)}</h2><p>{html.escape(section.text)}</p>{links}{figures}</section>")
     table = "".join(f"<tr><td>{html.escape(name)}</td><td>{seconds:.1f} s</td></tr>" for name, seconds in timings)
     parts.append(f"<section><h2>Timings</h2><table><tr><th>step</th><th>time</th></tr>{table}</table></section></main>")
     parts.append("<footer><div class='wrap'>Made by <code>zfcuda demo</code>: Zeiler &amp; Fergus, ECCV 2014, on switch-pooling "

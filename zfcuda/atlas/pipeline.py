@@ -14,9 +14,9 @@ from pathlib import Path
 
 from .._utils import distributed
 from .._utils.progress import progress
+from ..app.deconv_figures import scan_data_set, top_crops
 from ..deconvnet import DeconvNet, layer_name
 from ..deconvnet.topk import RANKS
-from ..app.deconv_figures import scan_data_set, top_crops
 from ..figures.projections import projection_to_rgb
 from .images import AtlasImages
 from .models import atlas_view
