@@ -47,7 +47,7 @@ def _namespace(block: str, tmp_path: Path, exported: Path) -> dict:
     space: dict = {"torch": torch, "zfcuda": zfcuda, "Path": Path}
     small = ZFNet(2, width=0.125, init="kaiming").eval()
     if "zfcuda.occlusion(model, image" in block:
-        space.update(model=_tiny_named_cnn(), image=torch.rand(3, 32, 32))
+        space.update(model=_tiny_named_cnn(), image=torch.rand(3, 32, 32), images=torch.rand(2, 3, 32, 32))
     elif "deconv = zfcuda.DeconvNet(model)" in block:
         space.update(model=ZFNet(10, width=0.25).eval(), images=torch.rand(2, 3, 224, 224))
     elif "invariance(model, images" in block:

@@ -81,14 +81,14 @@ def scan_data_set(view: ViewedModel, deconv: DeconvNet, data, names: Sequence[st
     shards = torch.arange(len(data)).split(batch_size)[context.rank :: context.world_size]
     state = _resume_state(checkpoint, context, batch_size) if resume else None
     done = state["batches"] if state else 0
-    batches = (_readable(data, ids, view, context.device) for ids in shards[done:])  # scanned batches are not loaded again
+    batches = (readable_batch(data, ids, view, context.device) for ids in shards[done:])  # scanned batches are not loaded again
     result = top_activations(deconv, batches, names, k=k, state=state, checkpoint=checkpoint, total=len(shards) - done,
                              resumed_batches_left_out=True, rank=rank, histograms=histograms, progress=show_progress,
                              checkpoint_info={"run": {"world_size": context.world_size, "batch_size": batch_size}})
     return result, load
 
 
-def _readable(data, ids: Tensor, view: ViewedModel, device) -> tuple[Tensor, Tensor]:
+def readable_batch(data, ids: Tensor, view: ViewedModel, device) -> tuple[Tensor, Tensor]:
     """A batch of the readable images among ``ids`` (unreadable ones yield None and are left out)."""
     items = [(data[i], i) for i in ids.tolist()]
     kept = [(item[0], i) for item, i in items if item is not None]
