@@ -46,23 +46,28 @@ def load_canonical(paths: list[Path]) -> torch.Tensor:
 
 
 def correspondence_step(net, data: Path, figures: Path) -> dict:
-    from zfcuda.analysis.correspondence import correspondence
-
     spec = json.loads((ROOT / "docs" / "correspondence_boxes.json").read_text())
     images = model_input(load_canonical([data / item["path"] for item in spec["images"]]), net.mean)
     regions = {}
     for part in ("right eye", "left eye", "nose"):
         side = spec["box_size"]["nose" if part == "nose" else "eye"]
         regions[part] = torch.tensor([[r - side // 2, c - side // 2, side, side] for r, c in (item[part] for item in spec["images"])])
-    layers = ("pool5", "relu7")  # the outputs of layer 5 and layer 7
-    result = correspondence(net.model, images, regions, layers=layers, seed=0)
-    # The random control over several draws: one draw of five boxes is a noisy baseline.
-    randoms = [correspondence(net.model, images, {"right eye": regions["right eye"]}, layers=layers, seed=s).delta["random"] for s in range(10)]
+    result = correspondence_deltas(net.model, images, regions, ("pool5", "relu7"))  # the outputs of layers 5 and 7
+    _boxes_figure(images, net.mean, result.pop("boxes"), figures / "correspondence_boxes.png")
+    return {**result, "images": [item["path"] for item in spec["images"]]}
+
+
+def correspondence_deltas(model, images: torch.Tensor, regions: dict, layers: tuple[str, str]) -> dict:
+    """Table 1's Delta per part and layer, with the random control averaged over ten draws (one draw
+    of five boxes is a noisy baseline)."""
+    from zfcuda.analysis.correspondence import correspondence
+
+    result = correspondence(model, images, regions, layers=layers, seed=0)
+    randoms = [correspondence(model, images, {"right eye": regions["right eye"]}, layers=layers, seed=s).delta["random"] for s in range(10)]
     delta = {part: {layer: list(values) for layer, values in per_layer.items()} for part, per_layer in result.delta.items()}
     delta["random (10 draws)"] = {layer: [sum(r[layer][0] for r in randoms) / len(randoms), sum(r[layer][1] for r in randoms) / len(randoms)]
                                   for layer in layers}
-    _boxes_figure(images, net.mean, result.boxes, figures / "correspondence_boxes.png")
-    return {"layers": list(layers), "delta": delta, "images": [item["path"] for item in spec["images"]]}
+    return {"layers": list(layers), "delta": delta, "boxes": result.boxes}
 
 
 def _boxes_figure(images, mean, boxes: dict, path: Path) -> None:
@@ -95,15 +100,20 @@ def invariance_step(net, data: Path, figures: Path, device) -> dict:
     labels = [net.classes.index(name) for name in names]
     runs = [invariance(net.model, x, kind, layers=("conv1", "relu7"), labels=labels) for kind in ("translate", "scale", "rotate")]
     invariance_figure(runs, figures / "invariance.png", names)
+    return invariance_summary(runs)
+
+
+def invariance_summary(runs) -> dict:
+    """Per transformation: how much of the largest feature distance the smallest step already causes
+    (mean over the images), per layer, and mean p(true class) per amount."""
     summary = {}
     identity = {"translate": 0.0, "scale": 1.0, "rotate": 0.0}
     for run in runs:
         amounts = run.amounts.tolist()
         step = amounts.index(identity[run.transform]) + 1  # the smallest transformation
-        entry = {"smallest_step": amounts[step]}
+        entry = {"smallest_step": amounts[step], "layers": list(run.distances)}
         for layer, values in run.distances.items():
             curve = values.mean(0)  # over the images
-            # How much of the largest change the smallest transformation already causes.
             entry[f"{layer}_smallest_step_share_of_max"] = float(curve[step] / curve.max())
         entry["prob_mean_per_amount"] = [round(float(p), 4) for p in run.prob.mean(0)]
         entry["amounts"] = amounts
@@ -196,6 +206,25 @@ def occlusion_step(net, figures: Path, device, stride: int = 8) -> dict:
             "zfnet": {"class": net.classes[zf.target], "clean_prob": zf.clean_prob, "min_prob": float(zf.prob.min())}}
 
 
+def efficientnet_steps(args, figures: Path, timed) -> None:
+    """The same analyses on EfficientNet-Lite0 (ImageNet weights), when its packages are installed."""
+    import reproduce_efficientnet as eff
+
+    from zfcuda.app.viewed_models import EfficientNetView
+
+    try:
+        view = EfficientNetView()
+    except ImportError as error:
+        print(f"[reproduce] EfficientNet-Lite0 skipped: {error}")
+        return
+    spec = json.loads((ROOT / "docs" / "correspondence_boxes.json").read_text())
+    canonical = load_canonical([args.data / item["path"] for item in spec["images"]])
+    timed("efficientnet_correspondence", eff.correspondence_step, view, canonical, spec,
+          lambda *a: {k: v for k, v in correspondence_deltas(*a).items() if k != "boxes"})
+    timed("efficientnet_invariance", eff.invariance_step, view, args.data, figures, args.device, invariance_summary, load_canonical)
+    timed("efficientnet_occlusion", eff.occlusion_step, view, figures, args.device, 56 if args.quick else 8)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -225,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     timed("correspondence", correspondence_step, net, args.data, figures)
     timed("invariance", invariance_step, net, args.data, figures, args.device)
     timed("occlusion", occlusion_step, net, figures, args.device, 56 if args.quick else 8)
+    efficientnet_steps(args, figures, timed)
     start = time.perf_counter()
     state, snapshots = pretrain_step(args.data, args.runs, args.epochs, args.per_class, args.device)
     timings["pretraining"] = time.perf_counter() - start
@@ -234,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     results["pretraining"] = {"classes": state["config"]["classes"], "epochs": state["epochs_done"],
                               "per_class": state["config"]["per_class"], "history": state["history"]}
     results["shipped_model"] = {"classes": net.classes, "metrics": net.metrics, "epochs_done": net.training["epochs_done"],
-                                "width": net.training["config"]["width"]}
+                                "width": net.training["config"]["width"], "history": net.training["history"]}
     results["timings_s"] = timings
     (args.out / "reproduction.json").write_text(json.dumps(results, indent=1))
     (args.out / "reproduction.md").write_text(render(results))
