@@ -91,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
             metrics = _test_error(trainer, args.data, args.runs)
         else:
             metrics = {"crops": 1, **centre, "test_images": "first 100 per class of CIFAR-10 test (1,000)"}
-        metrics["centre_crop_first_1000"] = centre  # a quick check: `zfcuda evaluate --crops 1 --per-class 100`
         shutil.copyfile(args.runs / CHECKPOINT, args.runs / "snapshot-last.pt")
         pretrained.export(args.runs / CHECKPOINT, args.weights, metrics)
         epoch_seconds = max(epoch_seconds, time.monotonic() - epoch_start)
