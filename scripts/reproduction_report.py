@@ -200,7 +200,7 @@ Regenerate with `python scripts/reproduce.py` (CIFAR-10 from `../shared/data`, a
 **What differs from the paper, and why.** The paper trained ZF-Net (width 1.0, 62M parameters)
 for 70 epochs on 1.3M ImageNet images at 224x224. We have no ImageNet and two CPU cores: the
 shipped model is ZF-Net at width {r['shipped_model'].get('width', 0.25)} trained {shipped_epochs} epochs on CIFAR-10 (32x32 photos upsampled to
-256, {100 * (1 - shipped.get('top1_error', float('nan'))):.1f}% 10-crop top-1 on 1,000 test images), and
+256, {100 * (1 - shipped.get('top1_error', float('nan'))):.1f}% top-1 with {shipped.get('crops', 10)} crop(s) on {shipped.get('test_images', 'the test images')}), and
 the transfer experiment pre-trains on five CIFAR-10 classes and transfers to the other five. The
 measurements are the paper's; the models and data are far smaller, so expect the same
 direction of effects, weaker and noisier, not the same numbers. To tell the method from the model,
