@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -40,37 +41,36 @@ def _all_images_loaded(page) -> list[str]:
 
 
 def test_every_page_loads_from_disk_and_navigates(page, small_atlas):
+    # Pages render on hashchange, after the click or key that changed the hash: every check waits (expect).
+    expect = playwright_api.expect
     summary, _ = small_atlas
     index = summary.index.resolve().as_uri()
     page.goto(index)
-    assert page.locator("h1").inner_text().startswith("atlas_cnn on")
+    expect(page.locator("h1")).to_have_text(re.compile(r"^atlas_cnn on"))
     layers = page.locator("table.layers a")
-    assert layers.count() == 2
+    expect(layers).to_have_count(2)
     layers.nth(0).click()
-    assert page.url.endswith("#conv2")
+    expect(page).to_have_url(re.compile(r"#conv2$"))
     tiles = page.locator("a.tile")
-    assert tiles.count() == 8
+    expect(tiles).to_have_count(8)
     data = json.loads((summary.index.parent / "atlas-data.js").read_text()[len("window.ATLAS = ") :].rstrip().rstrip(";"))
     dead = [i for i, unit in enumerate(data["layers"][0]["units"]) if unit["dead"]]
-    assert page.locator("a.tile.dead").count() == len(dead)
+    expect(page.locator("a.tile.dead")).to_have_count(len(dead))
     assert _all_images_loaded(page) == []
     tiles.nth(3).click()
-    assert page.url.endswith("#conv2/3") and page.locator("h1").inner_text().startswith("conv2 unit 3")
+    expect(page).to_have_url(re.compile(r"#conv2/3$"))
+    expect(page.locator("h1")).to_have_text(re.compile(r"^conv2 unit 3"))
     assert _all_images_loaded(page) == []
-    assert page.locator("svg.histogram rect").count() >= 2
-    page.keyboard.press("ArrowRight")
-    assert page.url.endswith("#conv2/4")
-    page.keyboard.press("ArrowLeft")
-    page.keyboard.press("ArrowLeft")
-    assert page.url.endswith("#conv2/2")
-    page.keyboard.press("ArrowUp")
-    assert page.url.endswith("#conv2")
-    page.keyboard.press("ArrowRight")
-    assert page.url.endswith("#relu3")
+    expect(page.locator("svg.histogram rect")).not_to_have_count(0)
+    for key, hash_ in (("ArrowRight", "#conv2/4"), ("ArrowLeft", "#conv2/3"), ("ArrowLeft", "#conv2/2"), ("ArrowUp", "#conv2"),
+                       ("ArrowRight", "#relu3")):
+        page.keyboard.press(key)
+        expect(page).to_have_url(re.compile(re.escape(hash_) + "$"))
+        expect(page.locator("h1")).to_have_text(re.compile("^" + re.escape(hash_[1:].replace("/", " unit ")) + r"\b"))
     # A stable link opens its unit directly; a stale one says so.
     page.goto(index + "#relu3/4")
-    assert page.locator("h1").inner_text().startswith("relu3 unit 4")
+    expect(page.locator("h1")).to_have_text(re.compile(r"^relu3 unit 4"))
     assert _all_images_loaded(page) == []
     page.goto(index + "#relu3/99")
-    assert "No layer or unit relu3/99" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("No layer or unit relu3/99")
     assert page.problems == []
