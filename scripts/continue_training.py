@@ -32,10 +32,6 @@ from zfcuda.training.trainer import CHECKPOINT
 SNAPSHOT_EPOCHS = (1, 2, 5, 10)
 
 
-def _shipped_epochs(path: Path) -> int:
-    return torch.load(path, map_location="cpu", weights_only=False)["training"]["epochs_done"]
-
-
 def _checkpoint_epochs(runs: Path) -> int:
     path = runs / CHECKPOINT
     return torch.load(path, map_location="cpu", weights_only=False)["epochs_done"] if path.exists() else -1

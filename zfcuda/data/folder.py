@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
@@ -84,6 +84,23 @@ def collate_skipping(batch: list) -> tuple[Tensor, Tensor, Tensor, int]:
     return torch.stack(images), torch.tensor(labels), torch.tensor(indices), len(batch) - len(kept)
 
 
+def mean_of_batches(batches: Iterable[Tensor], source: str | Path) -> Tensor:
+    """The per-pixel mean of canonical uint8 images given in batches (Tensor[B, 3, 256, 256] each),
+    summed in float64: float32 Tensor[3, 256, 256] in [0, 1].
+
+    Raises:
+        ValueError: no image at all (``source`` names where they were to come from).
+    """
+    total = torch.zeros(3, CANONICAL_SIZE, CANONICAL_SIZE, dtype=torch.float64)
+    count = 0
+    for images in batches:
+        total += images.double().sum(0)
+        count += images.shape[0]
+    if count == 0:
+        raise ValueError(f"no readable image in {source} to compute the mean image from")
+    return (total / count / 255).float()
+
+
 def mean_image(dataset: ImageFolder, cache_dir: str | Path | None = None, batch_size: int = 256, workers: int = 0) -> Tensor:
     """The per-pixel mean of the canonical images, float32 Tensor[3, 256, 256] in [0, 1].
 
@@ -94,15 +111,8 @@ def mean_image(dataset: ImageFolder, cache_dir: str | Path | None = None, batch_
         cache = Path(cache_dir) / f"mean-{dataset.fingerprint()}.pt"
         if cache.exists():
             return torch.load(cache)
-    total = torch.zeros(3, CANONICAL_SIZE, CANONICAL_SIZE, dtype=torch.float64)
-    count = 0
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate_skipping)
-    for images, _, _, _ in progress(loader, "mean image", leave=False):
-        total += images.double().sum(0)
-        count += images.shape[0]
-    if count == 0:
-        raise ValueError(f"no readable image in {dataset.root} to compute the mean image from")
-    mean = (total / count / 255).float()
+    mean = mean_of_batches((images for images, _, _, _ in progress(loader, "mean image", leave=False)), dataset.root)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         torch.save(mean, cache)

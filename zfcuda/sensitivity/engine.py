@@ -101,9 +101,9 @@ def occlusion(
     targets = _per_image("target", target, n)
     fills = _per_image("fill", fill, n) if isinstance(fill, Tensor) and fill.dim() == 4 else [fill] * n
     return [
-        _occlusion_one(model, image[i], targets[i], patch, stride, fill, layer, method, batch_size, memory_budget, grid, output,
-                       tau, drill_down, drill_factor, show_progress and n == 1)
-        for i, fill in progress(list(enumerate(fills)), f"occlusion of {n} images", show=show_progress and n > 1)
+        _occlusion_one(model, image[i], targets[i], patch, stride, image_fill, layer, method, batch_size, memory_budget, grid,
+                       output, tau, drill_down, drill_factor, show_progress and n == 1)
+        for i, image_fill in progress(list(enumerate(fills)), f"occlusion of {n} images", show=show_progress and n > 1)
     ]
 
 

@@ -23,6 +23,7 @@ from .._utils.checkpoint import save_atomically
 from .._utils.progress import progress
 from ..data import ImageFolder, collate_skipping, crop_offsets, mean_image, ten_crops, train_crops
 from ..data.cache import CachedBatches, CachedImages, cached_images, canonical_batch
+from ..data.folder import mean_of_batches
 from ..models import ZFNet, renormalize_filters
 
 CHECKPOINT = "checkpoint.pt"
@@ -157,10 +158,7 @@ class Trainer:
             return mean_image(self.train_set, cache_dir=self.out_dir, workers=self.config.workers)
         cache = self.caches["train"]
         kept = cache.images[cache.readable]
-        total = torch.zeros(3, *canonical_batch(kept[:1]).shape[-2:], dtype=torch.float64)
-        for start in range(0, kept.shape[0], 256):
-            total += canonical_batch(kept[start : start + 256]).double().sum(0)
-        return (total / max(kept.shape[0], 1) / 255).float()
+        return mean_of_batches((canonical_batch(part) for part in kept.split(256)), self.train_set.root)
 
     def _broadcast_mean(self, mean: Tensor | None) -> Tensor:
         if self.ctx.world_size == 1:
