@@ -1,15 +1,15 @@
-// The CPU kernel of max_pool2d_switches: its fast paths, or the shared per-element body.
+// The CPU kernel of max_pool2d_switches: its fast paths, or the tasks the CUDA kernel runs.
 #include <torch/library.h>
 
 #include <tuple>
 #include <vector>
 
 #include "../dispatch.h"
-#include "../kernels/max_pool2d_switches.h"
+#include "../kernels/pool2d_launch.h"
 #include "../plans/pool2d.h"
 #include "fast_paths.h"
-#include "for_each.h"
 #include "max_pool2d_rows.h"
+#include "run_task.h"
 
 namespace zfcuda::cpu {
 namespace {
@@ -55,10 +55,8 @@ std::tuple<at::Tensor, at::Tensor> max_pool2d_switches(const at::Tensor& input, 
       const scalar_t* x = plan.source.const_data_ptr<scalar_t>();
       scalar_t* y = plan.output.mutable_data_ptr<scalar_t>();
       switch_t* sw = static_cast<switch_t*>(plan.switches.mutable_data_ptr());
-      if (!fast_paths_enabled()) {  // the per-element body the CUDA kernel runs
-        for_each_element(plan.output_layout, [&](int64_t n, int64_t c, int64_t oh, int64_t ow, int64_t i) {
-          max_pool2d_at(x + src.plane_offset(n, c), src.row_stride(), src.col_stride(), oh, ow, g, y + i, sw + i);
-        });
+      if (!fast_paths_enabled()) {  // the tasks the CUDA kernel runs
+        launch_max_pool2d<PlainDivider>(g, src, x, y, sw, RunOnCpu{});
       } else if (src.channels_last) {
         pool_pixels_nhwc(x, y, sw, src, g);
       } else {

@@ -1,4 +1,4 @@
-// The CPU kernel of unpool2d_switches: its fast paths, or the shared per-element body.
+// The CPU kernel of unpool2d_switches: its fast paths, or the tasks the CUDA kernel runs.
 #include <torch/library.h>
 
 #include <atomic>
@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "../dispatch.h"
-#include "../kernels/unpool2d_switches.h"
+#include "../kernels/pool2d_launch.h"
 #include "../plans/pool2d.h"
 #include "fast_paths.h"
-#include "for_each.h"
+#include "run_task.h"
 #include "unpool2d_rows.h"
 #include "validate_switches.h"
 
@@ -65,12 +65,9 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
     ZF_DISPATCH_FLOATING(y.scalar_type(), "unpool2d_switches", [&] {
       const scalar_t* yp = plan.source.const_data_ptr<scalar_t>();
       scalar_t* x = plan.output.mutable_data_ptr<scalar_t>();
-      if (!fast_paths_enabled()) {  // the per-element body the CUDA kernel runs, after the same check
+      if (!fast_paths_enabled()) {  // the tasks the CUDA kernel runs, after the same check
         if (validate && !switches_valid(sw, src, g)) fail_invalid_switches("unpool2d_switches", g);
-        for_each_element(plan.output_layout, [&](int64_t n, int64_t c, int64_t ih, int64_t iw, int64_t i) {
-          const int64_t plane = src.plane_offset(n, c);
-          x[i] = unpool2d_at(yp + plane, sw + plane, src.row_stride(), src.col_stride(), ih, iw, g);
-        });
+        launch_unpool2d<PlainDivider>(g, src, yp, sw, x, RunOnCpu{});
         return;
       }
       // Fast paths (see unpool2d_rows.h), validated for free by counting the switches that land.

@@ -1,22 +1,17 @@
-// CPU check that every switch points at an input element inside its window.
+// CPU check that every switch points at an input element inside its window: the CUDA check's task.
 #pragma once
 
-#include <atomic>
-
-#include "../kernels/pool2d_geometry.h"
-#include "for_each.h"
+#include "../kernels/pool2d_launch.h"
+#include "run_task.h"
 
 namespace zfcuda::cpu {
 
 // `switches` is 4-D, stored as `layout` (the pooled tensor's shape and memory format).
 template <typename switch_t>
 bool switches_valid(const switch_t* switches, const Layout4d& layout, const Pool2dGeometry& g) {
-  std::atomic<bool> valid{true};
-  for_each_element(layout, [&](int64_t, int64_t, int64_t oh, int64_t ow, int64_t i) {
-    int64_t ih = 0, iw = 0;
-    if (!switch_target(switches[i], oh, ow, g, ih, iw)) valid.store(false, std::memory_order_relaxed);
-  });
-  return valid.load();
+  int invalid = 0;
+  launch_gather2d<PlainDivider, float>(g, layout, nullptr, switches, nullptr, &invalid, RunOnCpu{});
+  return __atomic_load_n(&invalid, __ATOMIC_RELAXED) == 0;
 }
 
 }  // namespace zfcuda::cpu

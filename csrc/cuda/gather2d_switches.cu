@@ -1,11 +1,11 @@
-// The CUDA kernel of gather2d_switches: the shared per-element body, one GPU thread per element.
+// The CUDA kernel of gather2d_switches: the shared tasks (kernels/pool2d_tasks.h) on the GPU.
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
 #include "../dispatch.h"
-#include "../kernels/gather2d_switches.h"
+#include "../kernels/pool2d_launch.h"
 #include "../plans/pool2d.h"
-#include "for_each.cuh"
+#include "run_task.cuh"
 #include "validate_switches.cuh"
 
 namespace zfcuda::cuda {
@@ -16,24 +16,17 @@ at::Tensor gather2d_switches(const at::Tensor& input, const at::Tensor& switches
                              bool validate) {
   const c10::cuda::CUDAGuard guard(input.device());
   const auto plan = plan_gather2d(input, switches, kernel_size, stride, padding, dilation);
-  const auto src = plan.source_layout;
-  const auto g = plan.geometry;
-  const bool check = validate && plan.output.numel() > 0;
-  InvalidFlag invalid(input);
-  int* flag = invalid.data();
+  if (plan.output.numel() == 0) return plan.unbatch(plan.output);
+  // The flag is read back (a sync) only when asked to validate; our own backward trusts its switches.
+  InvalidFlag invalid(input, validate);
   ZF_DISPATCH_FLOATING(input.scalar_type(), "gather2d_switches", [&] {
     ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
-      const scalar_t* x = plan.source.const_data_ptr<scalar_t>();
-      const switch_t* sw = static_cast<const switch_t*>(plan.switches.const_data_ptr());
-      scalar_t* y = plan.output.mutable_data_ptr<scalar_t>();
-      for_each_element(plan.output_layout, [=] __device__(int64_t n, int64_t c, int64_t oh, int64_t ow, int64_t i) {
-        bool ok = true;
-        y[i] = gather2d_at(x + src.plane_offset(n, c), src.row_stride(), src.col_stride(), sw[i], oh, ow, g, ok);
-        if (!ok) *flag = 1;
-      });
+      launch_gather2d<Divider>(plan.geometry, plan.source_layout, plan.source.const_data_ptr<scalar_t>(),
+                               static_cast<const switch_t*>(plan.switches.const_data_ptr()),
+                               plan.output.mutable_data_ptr<scalar_t>(), invalid.data(), RunOnGpu{});
     });
   });
-  if (check && invalid.raised()) fail_invalid_switches("gather2d_switches", g);
+  if (invalid.raised()) fail_invalid_switches("gather2d_switches", plan.geometry);
   return plan.unbatch(plan.output);
 }
 

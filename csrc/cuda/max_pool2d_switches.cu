@@ -1,13 +1,13 @@
-// The CUDA kernel of max_pool2d_switches: the shared per-element body, one GPU thread per element.
+// The CUDA kernel of max_pool2d_switches: the shared tasks (kernels/pool2d_tasks.h) on the GPU.
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
 #include <tuple>
 
 #include "../dispatch.h"
-#include "../kernels/max_pool2d_switches.h"
+#include "../kernels/pool2d_launch.h"
 #include "../plans/pool2d.h"
-#include "for_each.cuh"
+#include "run_task.cuh"
 
 namespace zfcuda::cuda {
 namespace {
@@ -17,18 +17,15 @@ std::tuple<at::Tensor, at::Tensor> max_pool2d_switches(const at::Tensor& input, 
                                                        at::IntArrayRef dilation, bool ceil_mode) {
   const c10::cuda::CUDAGuard guard(input.device());
   const auto plan = plan_max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode);
-  const auto src = plan.source_layout;
-  const auto g = plan.geometry;
-  ZF_DISPATCH_FLOATING(input.scalar_type(), "max_pool2d_switches", [&] {
-    ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
-      const scalar_t* x = plan.source.const_data_ptr<scalar_t>();
-      scalar_t* y = plan.output.mutable_data_ptr<scalar_t>();
-      switch_t* sw = static_cast<switch_t*>(plan.switches.mutable_data_ptr());
-      for_each_element(plan.output_layout, [=] __device__(int64_t n, int64_t c, int64_t oh, int64_t ow, int64_t i) {
-        max_pool2d_at(x + src.plane_offset(n, c), src.row_stride(), src.col_stride(), oh, ow, g, y + i, sw + i);
+  if (plan.output.numel() > 0) {
+    ZF_DISPATCH_FLOATING(input.scalar_type(), "max_pool2d_switches", [&] {
+      ZF_DISPATCH_SWITCH(plan.switches.scalar_type(), [&] {
+        launch_max_pool2d<Divider>(plan.geometry, plan.source_layout, plan.source.const_data_ptr<scalar_t>(),
+                                   plan.output.mutable_data_ptr<scalar_t>(),
+                                   static_cast<switch_t*>(plan.switches.mutable_data_ptr()), RunOnGpu{});
       });
     });
-  });
+  }
   return {plan.unbatch(plan.output), plan.unbatch(plan.switches)};
 }
 

@@ -3,30 +3,29 @@
 
 #include <ATen/ATen.h>
 
-#include "../kernels/pool2d_geometry.h"
-#include "for_each.cuh"
+#include "../kernels/pool2d_launch.h"
+#include "run_task.cuh"
 
 namespace zfcuda::cuda {
 
-// A device flag any thread may set; reading it back synchronises with the stream, so callers
-// that trust their switches (the autograd backward of our own pooling) skip validation.
+// A device flag any thread may set. Reading it back synchronises with the stream, so callers that
+// trust their switches (the autograd backward of our own pooling) pass checked = false: then no flag
+// is allocated, the kernels get a scratch word to write to, and raised() is false without a sync.
 struct InvalidFlag {
   at::Tensor flag;
-  explicit InvalidFlag(const at::Tensor& like) : flag(at::zeros({1}, like.options().dtype(at::kInt))) {}
+  bool checked;
+  InvalidFlag(const at::Tensor& like, bool checked_ = true)
+      : flag(checked_ ? at::zeros({1}, like.options().dtype(at::kInt)) : at::empty({1}, like.options().dtype(at::kInt))),
+        checked(checked_) {}
   int* data() { return flag.mutable_data_ptr<int>(); }
-  bool raised() const { return flag.item<int>() != 0; }
+  bool raised() const { return checked && flag.item<int>() != 0; }
 };
 
 // `switches` is 4-D, stored as `layout` (the pooled tensor's shape and memory format).
 template <typename switch_t>
-bool switches_valid(const switch_t* switches, const Layout4d& layout, const Pool2dGeometry& g,
-                    const at::Tensor& like) {
+bool switches_valid(const switch_t* switches, const Layout4d& layout, const Pool2dGeometry& g, const at::Tensor& like) {
   InvalidFlag invalid(like);
-  int* flag = invalid.data();
-  for_each_element(layout, [=] __device__(int64_t, int64_t, int64_t oh, int64_t ow, int64_t i) {
-    int64_t ih = 0, iw = 0;
-    if (!switch_target(switches[i], oh, ow, g, ih, iw)) *flag = 1;
-  });
+  launch_gather2d<Divider, float>(g, layout, nullptr, switches, nullptr, invalid.data(), RunOnGpu{});
   return !invalid.raised();
 }
 

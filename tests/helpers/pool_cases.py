@@ -14,6 +14,11 @@ CASES = [
     ((2, 3, 10, 7), 5, 3, 2, 1, True),  # ceil_mode with a window hanging off the edge
     ((1, 2, 11, 11), 3, 2, 1, 2, False),  # dilation
     ((2, 3, 8, 9), (2, 3), (1, 2), (1, 1), (2, 1), True),  # rectangular everything
+    # The compiled-in windows' strips (4 outputs a thread) ending past the edge, with ceil_mode.
+    ((2, 3, 27, 29), 3, 2, 0, 1, True),
+    ((1, 2, 9, 17), 2, 2, 0, 1, True),
+    ((2, 2, 10, 19), 3, 2, 1, 1, True),
+    ((1, 3, 6, 21), 3, 1, 1, 1, False),
     ((3, 5, 7), 3, 2, 1, 1, False),  # 3-D input
     ((0, 3, 8, 8), 2, 2, 0, 1, False),  # empty batch
 ]
