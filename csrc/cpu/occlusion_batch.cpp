@@ -1,20 +1,20 @@
-// The CPU kernel of occlusion_batch: block copies per row, or the shared per-element body.
+// The CPU kernel of occlusion_batch: block copies per row, or the strips the CUDA kernel runs.
 #include <torch/library.h>
 
 #include <algorithm>
 
 #include "../dispatch.h"
-#include "../kernels/occlusion_batch.h"
+#include "../kernels/batch_launch.h"
 #include "../plans/occlusion_batch.h"
 #include "fast_paths.h"
-#include "for_each.h"
+#include "run_task.h"
 
 namespace zfcuda::cpu {
 namespace {
 
 // Rows whose image and fill are contiguous along W: each output row is at most three block
 // copies (image | fill | image), so the batch is written at memory speed. The same values as
-// occlusion_at, which handles every other stride pattern (and the GPU).
+// occlusion_strip, which handles every other stride pattern (and the GPU).
 template <typename scalar_t>
 void occlusion_rows(const scalar_t* img, const scalar_t* fill, const int64_t* pos, scalar_t* out,
                     const OcclusionGeometry& g, int64_t batch) {
@@ -55,10 +55,9 @@ at::Tensor occlusion_batch(const at::Tensor& image, const at::Tensor& positions,
     if (plan.output.numel() == 0) return;
     if (rows_contiguous) {
       occlusion_rows(img, fp, pos, out, g, positions.size(0));
-    } else {
-      for_each_element(plan.output_layout, [&](int64_t b, int64_t c, int64_t h, int64_t w, int64_t i) {
-        out[i] = occlusion_at(img, fp, pos, b, c, h, w, g);
-      });
+    } else {  // the strips the CUDA kernel runs
+      auto output = plan.output;
+      launch_occlusion_batch<PlainDivider, scalar_t>(plan.image, plan.fill, plan.positions, output, g, RunOnCpu{});
     }
   });
   return plan.output;

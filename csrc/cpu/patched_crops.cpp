@@ -1,10 +1,10 @@
-// The CPU kernel of patched_crops: the shared per-element body over every output element.
+// The CPU kernel of patched_crops: the strips the CUDA kernel runs, over every output row.
 #include <torch/library.h>
 
 #include "../dispatch.h"
-#include "../kernels/patched_crops.h"
+#include "../kernels/batch_launch.h"
 #include "../plans/patched_crops.h"
-#include "for_each.h"
+#include "run_task.h"
 
 namespace zfcuda::cpu {
 namespace {
@@ -12,17 +12,11 @@ namespace {
 at::Tensor patched_crops(const at::Tensor& base, const at::Tensor& patches, const at::Tensor& patch_origins,
                          const at::Tensor& crop_origins, at::IntArrayRef crop_size, double pad) {
   const auto plan = plan_patched_crops(base, patches, patch_origins, crop_origins, crop_size);
-  const auto g = plan.geometry;
+  if (plan.output.numel() == 0) return plan.output;
+  auto output = plan.output;
   ZF_DISPATCH_FLOATING(base.scalar_type(), "patched_crops", [&] {
-    const scalar_t* bp = plan.base.const_data_ptr<scalar_t>();
-    const scalar_t* pp = plan.patches.const_data_ptr<scalar_t>();
-    const int64_t* po = plan.patch_origins.const_data_ptr<int64_t>();
-    const int64_t* co = plan.crop_origins.const_data_ptr<int64_t>();
-    const scalar_t pad_value = static_cast<scalar_t>(pad);
-    scalar_t* out = plan.output.mutable_data_ptr<scalar_t>();
-    for_each_element(plan.output_layout, [&](int64_t b, int64_t c, int64_t y, int64_t x, int64_t i) {
-      out[i] = patched_crop_at(bp, pp, po, co, pad_value, b, c, y, x, g);
-    });
+    launch_patched_crops<PlainDivider>(plan.base, plan.patches, plan.patch_origins, plan.crop_origins,
+                                       static_cast<scalar_t>(pad), output, plan.geometry, RunOnCpu{});
   });
   return plan.output;
 }

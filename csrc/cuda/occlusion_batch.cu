@@ -1,11 +1,11 @@
-// The CUDA kernel of occlusion_batch: the shared per-element body, one GPU thread per element.
+// The CUDA kernel of occlusion_batch: the shared strip task (kernels/batch_tasks.h) on the GPU.
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
 #include "../dispatch.h"
-#include "../kernels/occlusion_batch.h"
+#include "../kernels/batch_launch.h"
 #include "../plans/occlusion_batch.h"
-#include "for_each.cuh"
+#include "run_task.cuh"
 
 namespace zfcuda::cuda {
 namespace {
@@ -13,16 +13,11 @@ namespace {
 at::Tensor occlusion_batch(const at::Tensor& image, const at::Tensor& positions, at::IntArrayRef patch_size,
                            const at::Tensor& fill) {
   const c10::cuda::CUDAGuard guard(image.device());
-  const auto plan = plan_occlusion_batch(image, positions, patch_size, fill);
-  const auto g = plan.geometry;
+  auto plan = plan_occlusion_batch(image, positions, patch_size, fill);
+  if (plan.output.numel() == 0) return plan.output;
   ZF_DISPATCH_FLOATING(image.scalar_type(), "occlusion_batch", [&] {
-    const scalar_t* img = plan.image.const_data_ptr<scalar_t>();
-    const scalar_t* fp = plan.fill.const_data_ptr<scalar_t>();
-    const int64_t* pos = plan.positions.const_data_ptr<int64_t>();
-    scalar_t* out = plan.output.mutable_data_ptr<scalar_t>();
-    for_each_element(plan.output_layout, [=] __device__(int64_t b, int64_t c, int64_t h, int64_t w, int64_t i) {
-      out[i] = occlusion_at(img, fp, pos, b, c, h, w, g);
-    });
+    launch_occlusion_batch<Divider, scalar_t>(plan.image, plan.fill, plan.positions, plan.output, plan.geometry,
+                                              RunOnGpu{});
   });
   return plan.output;
 }

@@ -4,6 +4,7 @@
 #include <ATen/NumericUtils.h>
 #include <ATen/OpMathType.h>
 
+#include <cstdint>
 #include <limits>
 #include <type_traits>
 
@@ -105,12 +106,14 @@ ZF_HOST_DEVICE inline void max_pool2d_strip(const scalar_t* __restrict__ plane, 
 #pragma unroll
   for (int kh = 0; kh < K; ++kh) {
     const index_t ih = h0 + kh;
-    const bool row_inside = ih >= 0 && ih < s.in_h;
+    const bool row_inside = static_cast<uint32_t>(ih) < static_cast<uint32_t>(s.in_h);
+    // The row's first strip column, so each tap is a constant offset from it.
+    const scalar_t* row = plane + (row_inside ? ih : 0) * row_stride + w0 * col_stride;
 #pragma unroll
     for (int j = 0; j < columns; ++j) {
-      const index_t iw = w0 + j;
-      const bool inside = row_inside && iw >= 0 && iw < s.in_w;
-      const acc_t value = inside ? static_cast<acc_t>(plane[ih * row_stride + iw * col_stride])
+      // One unsigned compare per tap also rejects columns left of the input (w0 + j < 0).
+      const bool inside = row_inside && static_cast<uint32_t>(w0 + j) < static_cast<uint32_t>(s.in_w);
+      const acc_t value = inside ? static_cast<acc_t>(row[j * col_stride])
                                  : -std::numeric_limits<acc_t>::infinity();
 #pragma unroll
       for (int v = 0; v < V; ++v) {

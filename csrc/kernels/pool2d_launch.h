@@ -11,8 +11,9 @@
 
 namespace zfcuda {
 
-// Calls fn(window, std::bool_constant<channels_last>{}).
-template <typename F>
+// Calls fn(window, std::bool_constant<channels_last>{}). Compiled-in windows have at most 9 taps,
+// so their switches are always uint8: int32 switches need only the runtime window.
+template <typename switch_t, typename F>
 void with_window_and_layout(const Pool2dGeometry& g, bool channels_last, F&& fn) {
   auto by_layout = [&](auto window) {
     if (channels_last) {
@@ -21,7 +22,10 @@ void with_window_and_layout(const Pool2dGeometry& g, bool channels_last, F&& fn)
       fn(window, std::false_type{});
     }
   };
-  if (!with_fixed_window(g, by_layout)) by_layout(RuntimeWindow::of(g));
+  if constexpr (sizeof(switch_t) == 1) {
+    if (with_fixed_window(g, by_layout)) return;
+  }
+  by_layout(RuntimeWindow::of(g));
 }
 
 // One chunk of slices: the element offsets of its first slice, the shape the task sees, and the
@@ -49,7 +53,7 @@ inline Pool2dChunkShape chunk_shape(const Pool2dGeometry& g, const Layout4d& lay
 template <typename Divider, typename scalar_t, typename switch_t, typename Run>
 void launch_max_pool2d(const Pool2dGeometry& g, const Layout4d& layout, const scalar_t* x, scalar_t* y,
                        switch_t* switches, Run&& run) {
-  with_window_and_layout(g, layout.channels_last, [&](auto window, auto channels_last) {
+  with_window_and_layout<switch_t>(g, layout.channels_last, [&](auto window, auto channels_last) {
     constexpr bool CL = decltype(channels_last)::value;
     using Task = MaxPoolTask<scalar_t, switch_t, decltype(window), CL, Divider>;
     for_each_task_chunk<Task, CL>(g, layout, "max_pool2d_switches", [&](SliceChunk chunk, int64_t work) {
@@ -65,7 +69,7 @@ void launch_max_pool2d(const Pool2dGeometry& g, const Layout4d& layout, const sc
 template <typename Divider, typename scalar_t, typename switch_t, typename Run>
 void launch_unpool2d(const Pool2dGeometry& g, const Layout4d& layout, const scalar_t* y, const switch_t* switches,
                      scalar_t* x, Run&& run) {
-  with_window_and_layout(g, layout.channels_last, [&](auto window, auto channels_last) {
+  with_window_and_layout<switch_t>(g, layout.channels_last, [&](auto window, auto channels_last) {
     constexpr bool CL = decltype(channels_last)::value;
     using Task = UnpoolTask<scalar_t, switch_t, decltype(window), CL, Divider>;
     for_each_task_chunk<Task, CL>(g, layout, "unpool2d_switches", [&](SliceChunk chunk, int64_t work) {
@@ -82,7 +86,7 @@ void launch_unpool2d(const Pool2dGeometry& g, const Layout4d& layout, const scal
 template <typename Divider, typename scalar_t, typename switch_t, typename Run>
 void launch_gather2d(const Pool2dGeometry& g, const Layout4d& layout, const scalar_t* x, const switch_t* switches,
                      scalar_t* y, int* invalid, Run&& run) {
-  with_window_and_layout(g, layout.channels_last, [&](auto window, auto channels_last) {
+  with_window_and_layout<switch_t>(g, layout.channels_last, [&](auto window, auto channels_last) {
     constexpr bool CL = decltype(channels_last)::value;
     using Task = GatherTask<scalar_t, switch_t, decltype(window), CL, Divider>;
     for_each_task_chunk<Task, CL>(g, layout, "gather2d_switches", [&](SliceChunk chunk, int64_t work) {

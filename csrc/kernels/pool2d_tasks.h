@@ -18,7 +18,7 @@
 namespace zfcuda {
 
 // Outputs per NCHW thread: four 1-byte switches make one 32-bit store.
-constexpr int kPoolStrip = 4;
+constexpr int kPoolStrip = 8;
 
 // Sets a flag any thread may raise (the CPU's threads too, hence the atomic store there).
 ZF_HOST_DEVICE inline void raise_flag(int* flag) {

@@ -32,7 +32,7 @@ ZF_HOST_DEVICE inline void covering_windows(index_t i, int kernel, int stride, i
 // bitwise reproducible and equal to it; no atomics and no zero-fill pass are needed. `y` and
 // `switches` point at the plane's (0, 0) and share the strides (row_stride, col_stride).
 template <typename scalar_t, typename switch_t, typename index_t>
-ZF_HOST_DEVICE inline scalar_t unpool2d_at(const scalar_t* __restrict__ y, const switch_t* __restrict__ switches,
+ZF_HOST_DEVICE ZF_FORCE_INLINE scalar_t unpool2d_at(const scalar_t* __restrict__ y, const switch_t* __restrict__ switches,
                                            index_t row_stride, index_t col_stride, const PlaneSizes<index_t>& s,
                                            const RuntimeWindow& win, index_t ih, index_t iw) {
   using acc_t = at::opmath_type<scalar_t>;
@@ -40,9 +40,12 @@ ZF_HOST_DEVICE inline scalar_t unpool2d_at(const scalar_t* __restrict__ y, const
   covering_windows(ih, win.kh, win.sh, win.ph, win.dh, s.out_h, oh_begin, oh_end);
   covering_windows(iw, win.kw, win.sw, win.pw, win.dw, s.out_w, ow_begin, ow_end);
   acc_t sum = acc_t(0);
+  // At most ceil(K / S) windows a side: unrolling these short runtime loops only adds registers.
+#pragma unroll 1
   for (index_t oh = oh_begin; oh < oh_end; ++oh) {
     const int kh = tap_at(static_cast<int>(ih + win.ph - oh * win.sh), win.dh);
     if (kh < 0) continue;
+#pragma unroll 1
     for (index_t ow = ow_begin; ow < ow_end; ++ow) {
       const int kw = tap_at(static_cast<int>(iw + win.pw - ow * win.sw), win.dw);
       const index_t at = oh * row_stride + ow * col_stride;
