@@ -3,6 +3,8 @@
 #include <torch/library.h>
 
 #include "cpu/fast_paths.h"
+#include "kernels/index_decoder.h"
+#include "python/direct_calls.h"
 
 #ifndef ZFCUDA_TORCH_VERSION
 #error "ZFCUDA_TORCH_VERSION must be defined by the build"
@@ -46,4 +48,8 @@ PYBIND11_MODULE(_C, m) {
   m.def("_set_cpu_fast_paths", &zfcuda::cpu::set_fast_paths_enabled,
         "Testing aid: False makes the CPU kernels run the per-element bodies that the CUDA kernels run.");
   m.def("_cpu_fast_paths", &zfcuda::cpu::fast_paths_enabled);
+  zfcuda::python::register_direct_calls(m);
+  m.def("_set_max_chunk_elements", [](int64_t n) {
+    zfcuda::max_chunk_elements.store(n > 0 ? std::min(n, zfcuda::kMaxChunkElements) : zfcuda::kMaxChunkElements);
+  }, "Testing aid: cut every launch into chunks of at most n elements (0 restores the default).");
 }

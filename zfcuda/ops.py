@@ -2,7 +2,7 @@
 
 Shapes: pooled ops take 3-D (C, H, W) or 4-D (N, C, H, W) tensors of float16, bfloat16,
 float32 or float64, with any strides; a channels_last input gives channels_last outputs.
-The backward of each op is another zfcuda op: pooling <-> unpooling <-> gathering.
+The backward of each op is another zfcuda op: pooling <-> unpooling <-> gathering (registered in C++).
 """
 
 from __future__ import annotations
@@ -16,8 +16,15 @@ from torch._prims_common import suggest_memory_format
 from . import _loader
 from ._utils.geometry import IntPair, pair, pooled_size, switch_dtype
 
-_loader.load_extension()
+_C = _loader.load_extension()
 _ops = torch.ops.zfcuda
+
+
+def _direct(*tensors: Tensor) -> bool:
+    """Whether to call the extension's direct binding, which enters the C++ dispatcher without
+    torch.ops' Python layer (about 4 us a call, as much as a small kernel): everywhere except under
+    torch.compile and with tensors that override ``__torch_function__``, which need torch.ops."""
+    return not torch.compiler.is_compiling() and not torch.overrides.has_torch_function(tensors)
 
 
 def _pool_args(
@@ -57,7 +64,8 @@ def max_pool2d_switches(
         ``F.max_pool2d(..., return_indices=True)`` exactly.
     """
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
-    return _ops.max_pool2d_switches(input, k, s, p, d, bool(ceil_mode))
+    op = _C.max_pool2d_switches if _direct(input) else _ops.max_pool2d_switches
+    return op(input, k, s, p, d, bool(ceil_mode))
 
 
 def unpool2d_switches(
@@ -85,7 +93,8 @@ def unpool2d_switches(
         Tensor[N, C, H, W]: zero except at the switches.
     """
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
-    return _ops.unpool2d_switches(y, switches, pair(input_size, "input_size"), k, s, p, d, bool(validate))
+    op = _C.unpool2d_switches if _direct(y, switches) else _ops.unpool2d_switches
+    return op(y, switches, pair(input_size, "input_size"), k, s, p, d, bool(validate))
 
 
 def gather2d_switches(
@@ -108,7 +117,8 @@ def gather2d_switches(
         Tensor[N, C, H_out, W_out]
     """
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
-    return _ops.gather2d_switches(input, switches, k, s, p, d, bool(validate))
+    op = _C.gather2d_switches if _direct(input, switches) else _ops.gather2d_switches
+    return op(input, switches, k, s, p, d, bool(validate))
 
 
 def occlusion_batch(image: Tensor, positions: Tensor, patch_size: IntPair, fill: float | Tensor = 0.0) -> Tensor:
@@ -127,7 +137,8 @@ def occlusion_batch(image: Tensor, positions: Tensor, patch_size: IntPair, fill:
         if not isinstance(fill, (int, float)) or isinstance(fill, bool):
             raise TypeError(f"occlusion_batch: fill must be a number or a tensor, got {type(fill).__name__}")
         fill = torch.tensor(fill, dtype=image.dtype, device=image.device)
-    return _ops.occlusion_batch(image, positions, pair(patch_size, "patch_size"), fill)
+    op = _C.occlusion_batch if _direct(image, positions, fill) else _ops.occlusion_batch
+    return op(image, positions, pair(patch_size, "patch_size"), fill)
 
 
 def patched_crops(
@@ -150,7 +161,8 @@ def patched_crops(
     Returns:
         Tensor[B, C, crop_h, crop_w]
     """
-    return _ops.patched_crops(base, patches, patch_origins, crop_origins, pair(crop_size, "crop_size"), float(pad))
+    op = _C.patched_crops if _direct(base, patches, patch_origins, crop_origins) else _ops.patched_crops
+    return op(base, patches, patch_origins, crop_origins, pair(crop_size, "crop_size"), float(pad))
 
 
 def conv_transpose2d_skip_zeros(input: Tensor, weight: Tensor, stride: IntPair = 1, dilation: IntPair = 1) -> Tensor:
@@ -244,47 +256,6 @@ def _conv_transpose2d_skip_zeros_fake(input, weight, stride, dilation):
     return torch.empty(shape, dtype=input.dtype, device=input.device, memory_format=torch.channels_last)
 
 
-def _setup_pool(ctx, inputs, output):
-    input, kernel_size, stride, padding, dilation, _ = inputs
-    _, switches = output
-    ctx.mark_non_differentiable(switches)
-    ctx.save_for_backward(switches)
-    ctx.geometry = (list(input.shape[-2:]), kernel_size, stride, padding, dilation)
-
-
-def _backward_pool(ctx, grad_y, _grad_switches):
-    (switches,) = ctx.saved_tensors
-    input_size, k, s, p, d = ctx.geometry
-    # Our own switches: no need to validate (which would synchronise on CUDA).
-    return _ops.unpool2d_switches(grad_y, switches, input_size, k, s, p, d, False), None, None, None, None, None
-
-
-def _setup_unpool(ctx, inputs, output):
-    _, switches, _, kernel_size, stride, padding, dilation, _ = inputs
-    ctx.save_for_backward(switches)
-    ctx.geometry = (kernel_size, stride, padding, dilation)
-
-
-def _backward_unpool(ctx, grad_x):
-    (switches,) = ctx.saved_tensors
-    k, s, p, d = ctx.geometry
-    grad_y = _ops.gather2d_switches(grad_x, switches, k, s, p, d, False)
-    return grad_y, None, None, None, None, None, None, None
-
-
-def _setup_gather(ctx, inputs, output):
-    input, switches, kernel_size, stride, padding, dilation, _ = inputs
-    ctx.save_for_backward(switches)
-    ctx.geometry = (list(input.shape[-2:]), kernel_size, stride, padding, dilation)
-
-
-def _backward_gather(ctx, grad_y):
-    (switches,) = ctx.saved_tensors
-    input_size, k, s, p, d = ctx.geometry
-    grad_input = _ops.unpool2d_switches(grad_y, switches, input_size, k, s, p, d, False)
-    return grad_input, None, None, None, None, None, None
-
-
 def _setup_occlusion(ctx, inputs, output):
     image, positions, patch_size, fill = inputs
     ctx.save_for_backward(positions)
@@ -308,7 +279,6 @@ def _backward_occlusion(ctx, grad):
     return grad_image, None, None, grad_fill
 
 
-torch.library.register_autograd("zfcuda::max_pool2d_switches", _backward_pool, setup_context=_setup_pool)
-torch.library.register_autograd("zfcuda::unpool2d_switches", _backward_unpool, setup_context=_setup_unpool)
-torch.library.register_autograd("zfcuda::gather2d_switches", _backward_gather, setup_context=_setup_gather)
+# The pooled-plane ops' autograd is registered in C++ (csrc/autograd/pool2d_switches.cpp): a Python
+# autograd kernel costs more per call than the small kernels themselves.
 torch.library.register_autograd("zfcuda::occlusion_batch", _backward_occlusion, setup_context=_setup_occlusion)

@@ -9,6 +9,7 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 
@@ -57,15 +58,19 @@ struct IndexDecoder {
   }
 };
 
+// The most elements (and work indices) one launch chunk may hold: below 2^31 with a margin for the
+// strips that step past a plane's end. Tests lower it (zfcuda._C._set_max_chunk_elements).
+constexpr int64_t kMaxChunkElements = std::numeric_limits<int32_t>::max() - (int64_t{1} << 26);
+inline std::atomic<int64_t> max_chunk_elements{kMaxChunkElements};
+
 // Calls fn(first, count) over consecutive ranges of `slices` such that count * per_slice (every
-// element offset and work index inside the range) stays below 2^31 with room for a grid stride.
+// element offset and work index inside the range) stays below max_chunk_elements.
 template <typename F>
 void for_each_slice_chunk(int64_t slices, int64_t per_slice, const char* op, F&& fn) {
-  constexpr int64_t limit = std::numeric_limits<int32_t>::max() - (int64_t{1} << 26);
   per_slice = std::max<int64_t>(per_slice, 1);
-  TORCH_CHECK_VALUE(per_slice <= limit, op, ": one plane (or channels_last image) of ", per_slice,
-                    " elements is too large; at most ", limit, " are supported");
-  const int64_t chunk = limit / per_slice;
+  TORCH_CHECK_VALUE(per_slice <= kMaxChunkElements, op, ": one plane (or channels_last image) of ", per_slice,
+                    " elements is too large; at most ", kMaxChunkElements, " are supported");
+  const int64_t chunk = std::max<int64_t>(1, max_chunk_elements.load(std::memory_order_relaxed) / per_slice);
   for (int64_t first = 0; first < slices; first += chunk) fn(first, std::min(chunk, slices - first));
 }
 
