@@ -4,6 +4,9 @@ Each unit's bins split [0, top) evenly, ``top`` a power of two; when a value rea
 doubles (as often as needed) and neighbouring bins merge pairwise, so no range has to be known
 before the scan and two scans (torchrun ranks) merge exactly. Values <= 0 are counted apart as "silent": for a unit after
 a ReLU, the images where it never fires.
+
+The histograms live on their counts' device and ``added`` runs there with tensor operations only
+(no copy to the host, no branch on a value), so a GPU scan never waits for them.
 """
 
 from __future__ import annotations
@@ -34,11 +37,14 @@ class UnitHistograms:
     images: int = 0
 
     @classmethod
-    def empty(cls, units: int, bins: int = 32) -> UnitHistograms:
+    def empty(cls, units: int, bins: int = 32, device: torch.device | str | None = None) -> UnitHistograms:
         if bins < 2 or bins & (bins - 1):
             raise ValueError(f"bins must be a power of two >= 2 (bins merge pairwise), got {bins}")
-        return cls(torch.zeros(units, bins, dtype=torch.long), torch.zeros(units, dtype=torch.long),
-                   torch.zeros(units, dtype=torch.float64))
+        return cls(torch.zeros(units, bins, dtype=torch.long, device=device), torch.zeros(units, dtype=torch.long, device=device),
+                   torch.zeros(units, dtype=torch.float64, device=device))
+
+    def to(self, device: torch.device | str) -> UnitHistograms:
+        return UnitHistograms(self.counts.to(device), self.silent.to(device), self.top.to(device), self.images)
 
     @property
     def bins(self) -> int:
@@ -47,28 +53,29 @@ class UnitHistograms:
     def widened(self, top: Tensor) -> UnitHistograms:
         """The same counts over ranges at least ``top`` (Tensor[C]: powers of two, or 0) wide: a
         range doubles until it is, its bins merging pairwise each time."""
-        wider = torch.maximum(self.top, top.double())
+        wider = torch.maximum(self.top, top.to(self.top.device, torch.float64))
         doublings = torch.where(self.top > 0, torch.log2(wider / self.top.clamp_min(SMALLEST_TOP)).round(), torch.zeros_like(wider)).long()
-        counts = self.counts.clone()
-        for d in doublings.unique().tolist():
-            if d == 0:
-                continue
-            rows = doublings == d
-            factor = 2 ** min(d, self.bins.bit_length() - 1)  # `bins` times wider or more: all in bin 0
-            merged = counts[rows].view(-1, self.bins // factor, factor).sum(2)
-            counts[rows] = torch.cat([merged, torch.zeros(merged.shape[0], self.bins - merged.shape[1], dtype=torch.long)], 1)
+        # d doublings merge each run of 2**d neighbouring bins into one (bin b goes to b >> d); `bins`
+        # times wider or more puts all in bin 0. One masked step per possible d: no value reaches the host.
+        counts = self.counts
+        units = counts.shape[0]
+        for shift in range(1, self.bins.bit_length()):
+            rows = (doublings == shift) if shift < self.bins.bit_length() - 1 else (doublings >= shift)
+            merged = self.counts.reshape(units, self.bins >> shift, 1 << shift).sum(2)
+            merged = torch.cat([merged, merged.new_zeros(units, self.bins - merged.shape[1])], 1)
+            counts = torch.where(rows[:, None], merged, counts)
         return UnitHistograms(counts, self.silent.clone(), wider, self.images)
 
     def added(self, values: Tensor) -> UnitHistograms:
         """These histograms with one more value per unit for each of N images (Tensor[N, C])."""
-        values = values.detach().double().cpu()
+        values = values.detach().to(self.counts.device, torch.float64)
         positive = values > 0  # NaN is not: counted silent
-        largest = torch.where(positive, values, torch.zeros_like(values)).amax(0)
-        grown = self.widened(power_of_two_above(largest))
-        bins = (values / grown.top.clamp_min(SMALLEST_TOP) * self.bins).floor().clamp(0, self.bins - 1).long()
+        fired = torch.where(positive, values, torch.zeros_like(values))
+        grown = self.widened(power_of_two_above(fired.amax(0)))
+        bins = (fired / grown.top.clamp_min(SMALLEST_TOP) * self.bins).floor().clamp(0, self.bins - 1).long()
         counts = grown.counts.clone()
-        rows = torch.arange(values.shape[1]).expand_as(bins)
-        counts.index_put_((rows[positive], bins[positive]), torch.ones(int(positive.sum()), dtype=torch.long), accumulate=True)
+        rows = torch.arange(values.shape[1], device=values.device).expand_as(bins)
+        counts.index_put_((rows, bins), positive.long(), accumulate=True)  # silent values add 0 (to bin 0)
         return UnitHistograms(counts, grown.silent + (~positive).sum(0), grown.top, self.images + values.shape[0])
 
     def merged(self, other: UnitHistograms) -> UnitHistograms:

@@ -4,6 +4,11 @@ Each image contributes, per feature map, its strongest activation (value and pos
 strongest over the whole data set are kept. Several processes (torchrun) each scan a shard and
 the results are merged with torch.distributed; ties are broken by image id, so the merged result
 equals a single-process scan exactly.
+
+During the scan the running top-k (and histograms) live on the activations' device and are merged
+there with tensor operations only: no per-batch copy to the host, no ``.item()``, no Python branch on
+a tensor's value, so a GPU never waits for the host between batches. They come to the CPU only for a
+checkpoint (a CPU copy is saved), for the merge across ranks, and at the end.
 """
 
 from __future__ import annotations
@@ -39,12 +44,17 @@ class TopK:
     histogram: UnitHistograms | None = None
 
     @classmethod
-    def empty(cls, channels: int, k: int) -> TopK:
+    def empty(cls, channels: int, k: int, device: torch.device | str | None = None) -> TopK:
         return cls(
-            torch.full((channels, k), float("-inf")),
-            torch.full((channels, k), -1, dtype=torch.long),
-            torch.zeros((channels, k, 2), dtype=torch.long),
+            torch.full((channels, k), float("-inf"), device=device),
+            torch.full((channels, k), -1, dtype=torch.long, device=device),
+            torch.zeros((channels, k, 2), dtype=torch.long, device=device),
         )
+
+    def to(self, device: torch.device | str) -> TopK:
+        """This top-k (and its histograms) on ``device``."""
+        histogram = None if self.histogram is None else self.histogram.to(device)
+        return TopK(self.values.to(device), self.image_ids.to(device), self.positions.to(device), histogram)
 
     def merged(self, values: Tensor, image_ids: Tensor, positions: Tensor) -> TopK:
         """This top-k merged with candidates (Tensor[C, M], Tensor[C, M], Tensor[C, M, 2])."""
@@ -65,13 +75,20 @@ RANKS = ("max", "sum")
 
 def _candidates(activation: Tensor, image_ids: Tensor, rank: str = "max") -> tuple[Tensor, Tensor, Tensor]:
     """Each image's value per feature map (its strongest activation, or with ``rank="sum"`` the
-    whole map's sum) and the strongest position: (Tensor[C, N], Tensor[C, N], Tensor[C, N, 2])."""
+    whole map's sum) and the strongest position: (Tensor[C, N], Tensor[C, N], Tensor[C, N, 2]), on
+    the activation's device (``image_ids`` is copied there without waiting for the device)."""
     n, c, h, w = activation.shape
     values, flat = activation.flatten(2).max(dim=2)  # (N, C)
     if rank == "sum":
         values = activation.flatten(2).sum(2, dtype=torch.float64 if activation.dtype == torch.float64 else torch.float32)
     positions = torch.stack([flat // w, flat % w], dim=-1)  # (N, C, 2)
-    return values.T.float().cpu(), image_ids[None].expand(c, n).cpu(), positions.transpose(0, 1).cpu()
+    image_ids = image_ids.to(activation.device, non_blocking=True)  # host to device: no sync
+    return values.T.float(), image_ids[None].expand(c, n), positions.transpose(0, 1)
+
+
+def _on_cpu(result: dict[str, TopK]) -> dict[str, TopK]:
+    """A CPU copy of a scan's partial result (for a checkpoint, the merge across ranks, the caller)."""
+    return {name: topk.to("cpu") for name, topk in result.items()}
 
 
 def top_activations(
@@ -111,7 +128,7 @@ def top_activations(
         histograms: also keep each map's histogram of that value over all images (``TopK.histogram``).
 
     Returns:
-        layer name -> TopK.
+        layer name -> TopK, on the CPU (the scan itself keeps them on the activations' device).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -129,14 +146,21 @@ def top_activations(
         seen += 1
         if (seen <= done and not resumed_batches_left_out) or images.shape[0] == 0:
             continue  # already scanned, or a batch of unreadable files
+        # Everything below queues device work only: nothing here waits for the device.
         for name, activation in deconv.activations(images, names).items():
-            current = result.get(name) or TopK.empty(activation.shape[1], k)
+            current = result.get(name)
+            if current is None:
+                current = TopK.empty(activation.shape[1], k, activation.device)
+            elif current.values.device != activation.device:  # a resumed state (CPU), on first use
+                current = current.to(activation.device)
             candidates = _candidates(activation, image_ids, rank)
             result[name] = current.merged(*candidates)
             if histograms:
-                result[name].histogram = (current.histogram or UnitHistograms.empty(activation.shape[1])).added(candidates[0].T)
+                counted = current.histogram or UnitHistograms.empty(activation.shape[1], device=activation.device)
+                result[name].histogram = counted.added(candidates[0].T)
         if checkpoint is not None and seen % checkpoint_every == 0:
-            save_atomically({"topk": result, "batches": seen, **(checkpoint_info or {})}, checkpoint)
+            save_atomically({"topk": _on_cpu(result), "batches": seen, **(checkpoint_info or {})}, checkpoint)
+    result = _on_cpu(result)
     if checkpoint is not None:  # this rank's own result: resuming merges across ranks again
         save_atomically({"topk": result, "batches": seen, "complete": True, **(checkpoint_info or {})}, checkpoint)
     if dist.is_initialized() and dist.get_world_size() > 1:
