@@ -2,6 +2,7 @@
 #include <torch/library.h>
 
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "../dispatch.h"
@@ -14,17 +15,16 @@
 namespace zfcuda::cpu {
 namespace {
 
-// NCHW: whole output rows (see max_pool2d_rows.h).
+// NCHW: one plane at a time, in bands of output rows (see max_pool2d_rows.h).
 template <typename scalar_t, typename switch_t>
-void pool_rows_nchw(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d& src, const Pool2dGeometry& g) {
-  const ColumnTaps taps(g);
-  const int64_t rows = src.n * src.c * g.out_h;
-  at::parallel_for(0, rows, std::max<int64_t>(1, at::internal::GRAIN_SIZE / (g.out_w * g.window_size())),
+void pool_planes_nchw(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d& src, const Pool2dGeometry& g) {
+  const PhaseGrid grid(g);
+  const int64_t planes = src.n * src.c, plane_size = g.in_h * g.in_w, pooled_plane = g.out_h * g.out_w;
+  at::parallel_for(0, planes, std::max<int64_t>(1, at::internal::GRAIN_SIZE / (pooled_plane * g.window_size())),
                    [&](int64_t begin, int64_t end) {
-    PoolRowScratch<at::opmath_type<scalar_t>> scratch(g);
-    for (int64_t r = begin; r < end; ++r) {
-      max_pool2d_row(x + (r / g.out_h) * g.in_h * g.in_w, r % g.out_h, g, taps, scratch, y + r * g.out_w,
-                     sw + r * g.out_w);
+    PoolPlaneScratch<at::opmath_type<scalar_t>, switch_t> scratch(g, grid);
+    for (int64_t p = begin; p < end; ++p) {
+      max_pool2d_plane(x + p * plane_size, g, grid, scratch, y + p * pooled_plane, sw + p * pooled_plane);
     }
   });
 }
@@ -32,13 +32,14 @@ void pool_rows_nchw(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d
 // channels_last: one output pixel, all channels, at a time (see max_pool2d_rows.h).
 template <typename scalar_t, typename switch_t>
 void pool_pixels_nhwc(const scalar_t* x, scalar_t* y, switch_t* sw, const Layout4d& src, const Pool2dGeometry& g) {
+  using acc_t = at::opmath_type<scalar_t>;
   const int64_t C = src.c, pixels = src.n * g.out_h * g.out_w;
   at::parallel_for(0, pixels, std::max<int64_t>(1, at::internal::GRAIN_SIZE / (C * g.window_size())),
                    [&](int64_t begin, int64_t end) {
-    std::vector<at::opmath_type<scalar_t>> scratch(3 * C);
+    PoolPixelScratch<acc_t> scratch(g, C, !std::is_same_v<acc_t, scalar_t>);
     for (int64_t p = begin; p < end; ++p) {
       const int64_t ow = p % g.out_w, oh = (p / g.out_w) % g.out_h, n = p / (g.out_w * g.out_h);
-      max_pool2d_pixel_cl(x + n * g.in_h * g.in_w * C, oh, ow, C, g, scratch.data(), y + p * C, sw + p * C);
+      max_pool2d_pixel_cl(x + n * g.in_h * g.in_w * C, oh, ow, C, g, scratch, y + p * C, sw + p * C);
     }
   });
 }
@@ -60,7 +61,7 @@ std::tuple<at::Tensor, at::Tensor> max_pool2d_switches(const at::Tensor& input, 
       } else if (src.channels_last) {
         pool_pixels_nhwc(x, y, sw, src, g);
       } else {
-        pool_rows_nchw(x, y, sw, src, g);
+        pool_planes_nchw(x, y, sw, src, g);
       }
     });
   });

@@ -35,18 +35,24 @@ int64_t unpool_planes_nchw(const scalar_t* y, const switch_t* sw, scalar_t* x, c
   return landed.load();
 }
 
-// channels_last: one input pixel, all channels, at a time. Returns how many switches landed.
+// channels_last: one input row of pixels, all channels, at a time. Returns how many switches landed.
 template <typename scalar_t, typename switch_t>
-int64_t unpool_pixels_nhwc(const scalar_t* y, const switch_t* sw, scalar_t* x, const Layout4d& src,
-                           const Pool2dGeometry& g) {
-  const int64_t C = src.c, pixels = src.n * g.in_h * g.in_w, pooled_image = g.out_h * g.out_w * C;
+int64_t unpool_rows_nhwc(const scalar_t* y, const switch_t* sw, scalar_t* x, const Layout4d& src,
+                         const Pool2dGeometry& g) {
+  using acc_t = at::opmath_type<scalar_t>;
+  const Covers rows(g.in_h, g.out_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h);
+  const Covers cols(g.in_w, g.out_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w);
+  const int64_t C = src.c, row_size = g.in_w * C, pooled_image = g.out_h * g.out_w * C;
+  const int64_t image_rows = src.n * g.in_h;
   std::atomic<int64_t> landed{0};
-  at::parallel_for(0, pixels, std::max<int64_t>(1, at::internal::GRAIN_SIZE / C), [&](int64_t begin, int64_t end) {
-    std::vector<at::opmath_type<scalar_t>> acc(C);
+  at::parallel_for(0, image_rows, std::max<int64_t>(1, at::internal::GRAIN_SIZE / row_size), [&](int64_t begin, int64_t end) {
+    PixelTerms terms(rows, cols);
+    UnpoolRowScratch<acc_t> scratch(g, C, terms, std::is_same_v<acc_t, scalar_t>);
     int64_t count = 0;
-    for (int64_t p = begin; p < end; ++p) {
-      const int64_t iw = p % g.in_w, ih = (p / g.in_w) % g.in_h, n = p / (g.in_w * g.in_h);
-      count += unpool2d_pixel_cl(y + n * pooled_image, sw + n * pooled_image, ih, iw, C, g, acc.data(), x + p * C);
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t n = r / g.in_h;
+      count += unpool2d_row_cl(y + n * pooled_image, sw + n * pooled_image, r % g.in_h, C, g, rows, cols, terms,
+                               scratch, x + r * row_size);
     }
     landed += count;
   });
@@ -71,7 +77,7 @@ at::Tensor unpool2d_switches(const at::Tensor& y, const at::Tensor& switches, at
         return;
       }
       // Fast paths (see unpool2d_rows.h), validated for free by counting the switches that land.
-      const int64_t landed = src.channels_last ? unpool_pixels_nhwc(yp, sw, x, src, g) : unpool_planes_nchw(yp, sw, x, src, g);
+      const int64_t landed = src.channels_last ? unpool_rows_nhwc(yp, sw, x, src, g) : unpool_planes_nchw(yp, sw, x, src, g);
       if (validate && landed != plan.switches.numel()) fail_invalid_switches("unpool2d_switches", g);
     });
   });

@@ -21,6 +21,8 @@ def keep_freed_memory() -> bool:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         m_trim_threshold, m_mmap_threshold = -1, -3
-        return bool(libc.mallopt(m_mmap_threshold, 2**30)) and bool(libc.mallopt(m_trim_threshold, 2**34))
+        # mallopt takes a C int: a larger value would wrap (2**34 became 0, which trimmed on every free).
+        int_max = 2**31 - 1
+        return bool(libc.mallopt(m_mmap_threshold, 2**30)) and bool(libc.mallopt(m_trim_threshold, int_max))
     except (OSError, AttributeError):
         return False
