@@ -6,10 +6,7 @@
 // and shifts; RuntimeWindow holds any geometry (dilation, rectangles) as 32-bit values.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
-#include <limits>
-#include <type_traits>
 
 #include "pool2d_geometry.h"
 
@@ -51,8 +48,7 @@ struct RuntimeWindow {
   ZF_HOST_DEVICE int dilation_w() const { return dw; }
 };
 
-// The input and pooled plane sizes, in the index type of the launch (int32 when every offset into
-// a plane fits, see plane_index_fits_int32).
+// The input and pooled plane sizes, in the index type of the launch (int32: see for_each_slice_chunk).
 template <typename index_t>
 struct PlaneSizes {
   index_t in_h, in_w, out_h, out_w;
@@ -62,14 +58,6 @@ struct PlaneSizes {
             static_cast<index_t>(g.out_w)};
   }
 };
-
-// Can every offset inside one (n, c) slice (a plane, or for channels_last a whole image) be an
-// int32, with room for the strip arithmetic to step a window past the edge?
-inline bool plane_index_fits_int32(const Pool2dGeometry& g, int64_t channels, bool channels_last) {
-  const int64_t per_plane = std::max(g.in_h * g.in_w, g.out_h * g.out_w) * (channels_last ? channels : 1);
-  const int64_t margin = 2 * (g.kernel_h * g.dilation_h + g.stride_h) * (g.in_w + g.kernel_w * g.dilation_w + 8);
-  return per_plane + margin < std::numeric_limits<int32_t>::max();
-}
 
 // Calls fn(FixedWindow<K, S, P>{}) when the geometry is one of the compiled-in windows and returns
 // true; returns false (fn not called) for every other geometry, which then takes RuntimeWindow.
