@@ -15,6 +15,7 @@
 
 namespace zfcuda {
 
+// Outputs per thread of the batch ops: two 16-byte stores of float32.
 constexpr int kBatchStrip = 8;
 
 // The (b, c, h, strip) of a work index: decode gives (b * C + c, h, strip), channels splits b and c.

@@ -17,7 +17,8 @@
 
 namespace zfcuda {
 
-// Outputs per NCHW thread: four 1-byte switches make one 32-bit store.
+// Outputs per NCHW thread: 8 values make two 16-byte stores (float32), 8 switches one 8-byte store,
+// and 8 neighbouring 3x3/2 windows share their columns (51 reads, not 72).
 constexpr int kPoolStrip = 8;
 
 // Sets a flag any thread may raise (the CPU's threads too, hence the atomic store there).
