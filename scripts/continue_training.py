@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         epoch_start = time.monotonic()
         # The runs' checkpoint keeps the optimiser's momentum; use it only when it continues these weights.
-        resume = _checkpoint_epochs(args.runs) == done
+        # One epoch ahead of them means the last piece trained that epoch but stopped before exporting
+        # it: the trainer then has nothing left to train and the epoch is only evaluated and exported.
+        resume = _checkpoint_epochs(args.runs) in (done, done + 1)
         config = TrainConfig(
             data_dir=str(args.data), out_dir=str(args.runs), epochs=done + 1, width=record["arch"]["width"],
             dropout=record["arch"]["dropout"], val_per_class=100, val_crops=1, workers=0,

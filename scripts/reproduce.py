@@ -161,6 +161,43 @@ def evolution_step(snapshots: list[Path], data: Path, figures: Path, device) -> 
     return result
 
 
+def shipped_snapshots(runs: Path) -> list[Path]:
+    """The shipped model's snapshots, one per epoch, then the shipped weights as its last epoch.
+
+    ``scripts/continue_training.py`` keeps them outside git in ``runs`` (``snapshot-epochNNN.pt``
+    and ``snapshot-last.pt``). Returns an empty list when fewer than two epochs are at hand.
+    """
+    by_epoch = {pretrained.load_checkpoint(path).training["epochs_done"]: path for path in [*sorted(runs.glob("snapshot-*.pt")), pretrained.SHIPPED]}
+    return [by_epoch[e] for e in sorted(by_epoch)] if len(by_epoch) > 1 else []
+
+
+def shipped_evolution_step(snapshots: list[Path], data: Path, figures: Path, device) -> dict:
+    """Fig. 4 on the shipped model: its strongest maps over 20 test images of each of the ten classes."""
+    from zfcuda.analysis.feature_evolution import feature_evolution
+    from zfcuda.figures.evolution import evolution_grid
+
+    classes = sorted(p.name for p in (data / "cifar10" / "test").iterdir() if p.is_dir())
+    images = load_canonical([p for name in classes for p in sorted((data / "cifar10" / "test" / name).glob("*.jpg"))[:20]])
+    result = {}
+    for layer in ("conv2", "conv5"):
+        evolution = feature_evolution(snapshots, images, layer=layer, count=6, device=device)
+        evolution_grid(evolution).save(figures / f"evolution_shipped_{layer}.png")
+        result[layer] = {"epochs": evolution.epochs, "maps": evolution.maps, "values": evolution.values.tolist()}
+    result["weight_change_per_epoch"] = weight_change_per_epoch(snapshots)
+    return result
+
+
+def weight_change_per_epoch(snapshots: list[Path]) -> dict:
+    """How fast each conv layer still moves: ||W_b - W_a|| / ||W_a|| / (b - a) between consecutive snapshots a, b."""
+    nets = [pretrained.load_checkpoint(path) for path in snapshots]
+    epochs = [net.training["epochs_done"] for net in nets]
+    change = {}
+    for layer in ("conv1", "conv2", "conv3", "conv4", "conv5"):
+        weights = [getattr(net.model.conv_layers, layer).weight.detach() for net in nets]
+        change[layer] = [float((b - a).norm() / a.norm()) / (e1 - e0) for a, b, e0, e1 in zip(weights, weights[1:], epochs, epochs[1:])]
+    return {"intervals": [[e0, e1] for e0, e1 in zip(epochs, epochs[1:])], "layers": change}
+
+
 def transfer_step(pretrained_snapshot: Path, data: Path, device, sizes=(10, 50, 150), scratch_size: int = 50, scratch_epochs: int = 10,
                   per_class: int = 300) -> dict:
     from zfcuda.analysis.transfer import fc7_features, from_scratch, softmax_on_features, transfer_splits
@@ -230,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "reproduction")
+    parser.add_argument("--shipped-runs", dest="shipped_runs", type=Path, default=ROOT.parent / "runs" / "zfnet-w025",
+                        help="the shipped model's training snapshots (scripts/continue_training.py --runs), for Fig. 4")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--epochs", type=int, default=3, help="pre-training epochs on the five classes")
     parser.add_argument("--per-class", dest="per_class", type=int, default=1000, help="pre-training images per class")
@@ -255,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     timed("invariance", invariance_step, net, args.data, figures, args.device)
     timed("occlusion", occlusion_step, net, figures, args.device, 56 if args.quick else 8)
     efficientnet_steps(args, figures, timed)
+    shipped = shipped_snapshots(args.shipped_runs)
+    if shipped:
+        timed("shipped_evolution", shipped_evolution_step, shipped, args.data, figures, args.device)
+    else:
+        print(f"[reproduce] the shipped model's Fig. 4 skipped: no snapshots of earlier epochs in {args.shipped_runs}")
     start = time.perf_counter()
     state, snapshots = pretrain_step(args.data, args.runs, args.epochs, args.per_class, args.device)
     timings["pretraining"] = time.perf_counter() - start

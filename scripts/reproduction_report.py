@@ -137,6 +137,51 @@ Covering the object lowers p(true class) more than covering the background on {l
     return text, rows
 
 
+def _shipped_evolution_section(r: dict) -> str:
+    """Fig. 4 on the shipped model's snapshots, when scripts/reproduce.py found them."""
+    if "shipped_evolution" not in r:
+        return ""
+    e = r["shipped_evolution"]
+    epochs = e["conv5"]["epochs"]
+    growth = {layer: [sum(v) / len(v) for v in e[layer]["values"]] for layer in ("conv2", "conv5")}
+    change = e["weight_change_per_epoch"]
+    layers = list(change["layers"])
+    header = " | ".join(f"epochs {a}-{b}" for a, b in change["intervals"])
+    change_rows = "\n".join(f"| {layer} | " + " | ".join(f"{100 * v:.1f}%" for v in values) + " |" for layer, values in change["layers"].items())
+    verdict = evolution_verdict(e)
+    return f"""
+**The shipped ZF-Net** (all ten classes) at epochs {", ".join(map(str, epochs))}: the six maps strongest at the
+last epoch, each cell the projection of the map's strongest activation over 200 test images (20 of
+each class), cropped to its receptive field. The first epochs were trained before snapshots were kept;
+the epoch-{epochs[0]} column is the export the training continued from.
+
+conv2: ![shipped evolution conv2](figures/evolution_shipped_conv2.png)
+
+conv5: ![shipped evolution conv5](figures/evolution_shipped_conv5.png)
+
+The strongest activation of these maps, averaged over the six, grows from {growth["conv2"][0]:.2f} to
+{growth["conv2"][-1]:.2f} at conv2 and from {growth["conv5"][0]:.2f} to {growth["conv5"][-1]:.2f} at conv5 between epoch {epochs[0]} and {epochs[-1]}.
+
+How far each layer's filters still move, per epoch (the norm of the change between two snapshots
+over the norm of the earlier filters, divided by the epochs between them):
+
+| layer | {header} |
+|---|{"---|" * len(change["intervals"])}
+{change_rows}
+
+{"In every interval the higher the layer, the more its filters move: lower layers settle first, as the paper saw (holds)." if verdict == "holds"
+ else f"The lower layers do not settle first in every interval ({verdict}): {layers[0]} against {layers[-1]} per interval: " + ", ".join(f"{100 * a:.1f}% vs {100 * b:.1f}%" for a, b in zip(change["layers"][layers[0]], change["layers"][layers[-1]])) + "."}
+The paper's 64 epochs let upper layers settle too (after 40-50); {epochs[-1]} epochs show the first part of that.
+"""
+
+
+def evolution_verdict(e: dict) -> str:
+    """Fig. 4: lower layers settle first, i.e. conv1 moves less than conv5 in every interval between snapshots."""
+    layers = e["weight_change_per_epoch"]["layers"]
+    settled = [a < b for a, b in zip(layers["conv1"], layers["conv5"])]
+    return _verdict(sum(settled), len(settled))
+
+
 def render(r: dict) -> str:
     """The report as Markdown."""
     c, inv, t, o, p = r["correspondence"], r["invariance"], r["transfer"], r["occlusion"], r["pretraining"]
@@ -190,6 +235,9 @@ def render(r: dict) -> str:
     zf_cells = [f"{len(below[l5])}/{len(parts)} parts below random at layer 5: {zf_corr}", zf_grad, rotation_verdict(inv),
                 "not measured (CIFAR-10 classes; see the figure)"]
     findings = "\n".join(f"| {finding} | {paper} | {zf} | {eff} |" for (finding, paper, _, eff), zf in zip(efficientnet_rows, zf_cells))
+    if "shipped_evolution" in r:
+        findings += ("\n| Lower layers settle within a few epochs, upper layers later (Fig. 4) | yes (upper layers after 40-50 epochs) | "
+                     f"{evolution_verdict(r['shipped_evolution'])} | not measured (no training snapshots) |")
     history_rows = "\n".join(f"| {h['epoch']} | {h['lr']:g} | {100 * h['train']['error']:.1f}% | {100 * h['val']['top1_error']:.1f}% |"
                               for h in r["shipped_model"].get("history", []))
     return f"""# Reproducing Zeiler & Fergus (2014) with zfcuda
@@ -272,8 +320,8 @@ smallest transformation already causes (mean over the images):
 {probs.get(90.0, float('nan')):.2f} at 90, {probs.get(180.0, float('nan')):.2f} at 180 and back to {probs.get(360.0, float('nan')):.2f} at 360.
 
 ## Feature evolution (Fig. 4)
-
-A ZF-Net (width 0.25) trained on five classes ({', '.join(p['classes'])}; {p['per_class']} images each,
+{_shipped_evolution_section(r)}
+**From scratch.** A ZF-Net (width 0.25) trained on five classes ({', '.join(p['classes'])}; {p['per_class']} images each,
 {p['epochs']} epochs, final validation top-1 error {100 * history['top1_error']:.1f}%) with a snapshot every epoch.
 Each row is one feature map, each column an epoch, each cell the projection of the map's
 strongest activation over 200 test images:

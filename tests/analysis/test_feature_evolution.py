@@ -10,7 +10,7 @@ from zfcuda.analysis.feature_evolution import feature_evolution
 from zfcuda.data import model_input
 from zfcuda.figures.evolution import evolution_grid
 from zfcuda.models import ZFNet
-from zfcuda.models.pretrained import load_checkpoint
+from zfcuda.models.pretrained import export, load_checkpoint
 
 
 def _snapshot(path, epoch: int, seed: int):
@@ -54,6 +54,20 @@ def test_chosen_maps_and_bad_input(tmp_path):
         feature_evolution([path], images[:0])
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         load_checkpoint(tmp_path / "missing.pt")
-    torch.save({"format": "zfcuda-pretrained-1"}, tmp_path / "export.pt")
-    with pytest.raises(ValueError, match="not a zfcuda training checkpoint"):
-        load_checkpoint(tmp_path / "export.pt")
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a zfcuda training checkpoint, snapshot or exported model"):
+        load_checkpoint(tmp_path / "other.pt")
+
+
+def test_an_export_stands_in_for_the_snapshot_of_its_epoch(tmp_path):
+    """A model continued from an export has its earlier epochs only as that export (float16 weights)."""
+    snapshot = _snapshot(tmp_path / "s3.pt", 3, seed=3)
+    exported = export(snapshot, tmp_path / "export.pt", {"top1_error": 0.5})
+    later = _snapshot(tmp_path / "s5.pt", 5, seed=5)
+    net = load_checkpoint(exported)
+    assert net.training["epochs_done"] == 3 and net.metrics == {"top1_error": 0.5}
+    images = (torch.rand(2, 3, 256, 256) * 255).byte()
+    from_export = feature_evolution([later, exported], images, layer="conv2", count=2)
+    from_snapshot = feature_evolution([later, snapshot], images, layer="conv2", count=2)
+    assert from_export.epochs == [3, 5] and from_export.maps == from_snapshot.maps
+    torch.testing.assert_close(from_export.values, from_snapshot.values, rtol=2e-2, atol=2e-2)  # float16 weights

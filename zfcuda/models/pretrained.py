@@ -73,18 +73,23 @@ def load(path: str | Path | None = None, device: str | torch.device = "cpu") -> 
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Pretrained:
-    """Loads a training checkpoint or snapshot (``zfcuda train --snapshots``) for analysis, in eval
-    mode; ``training["epochs_done"]`` tells its epoch.
+    """Loads a training checkpoint or snapshot (``zfcuda train --snapshots``), or an exported model,
+    for analysis, in eval mode; ``training["epochs_done"]`` tells its epoch.
+
+    An export stands in for a snapshot of its epoch: a model continued with ``--init-from`` has
+    its earlier epochs only as the export it started from.
 
     Raises:
-        FileNotFoundError / ValueError: no such file, or not a file the trainer wrote.
+        FileNotFoundError / ValueError: no such file, or not a file the trainer or the export wrote.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     state = torch.load(path, map_location="cpu", weights_only=False)
+    if isinstance(state, dict) and state.get("format") == "zfcuda-pretrained-1":
+        return load(path, device)
     if not isinstance(state, dict) or state.get("arch", {}).get("name") != "ZFNet" or "optimizer" not in state:
-        raise ValueError(f"{path} is not a zfcuda training checkpoint or snapshot")
+        raise ValueError(f"{path} is not a zfcuda training checkpoint, snapshot or exported model")
     training = {"config": state["config"], "epochs_done": state["epochs_done"], "history": state["history"]}
     return Pretrained(_model(state, device), state["classes"], state["mean"].float(), PREPROCESSING, {}, training)
 
