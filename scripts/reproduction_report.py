@@ -149,6 +149,8 @@ def _shipped_evolution_section(r: dict) -> str:
     header = " | ".join(f"epochs {a}-{b}" for a, b in change["intervals"])
     change_rows = "\n".join(f"| {layer} | " + " | ".join(f"{100 * v:.1f}%" for v in values) + " |" for layer, values in change["layers"].items())
     verdict = evolution_verdict(e)
+    first_last = f"{layers[0]} against {layers[-1]}: " + ", ".join(
+        f"{100 * a:.1f}% vs {100 * b:.1f}%" for a, b in zip(change["layers"][layers[0]], change["layers"][layers[-1]]))
     return f"""
 **The shipped ZF-Net** (all ten classes) at epochs {", ".join(map(str, epochs))}: the six maps strongest at the
 last epoch, each cell the projection of the map's strongest activation over 200 test images (20 of
@@ -169,8 +171,8 @@ over the norm of the earlier filters, divided by the epochs between them):
 |---|{"---|" * len(change["intervals"])}
 {change_rows}
 
-{"In every interval the higher the layer, the more its filters move: lower layers settle first, as the paper saw (holds)." if verdict == "holds"
- else f"The lower layers do not settle first in every interval ({verdict}): {layers[0]} against {layers[-1]} per interval: " + ", ".join(f"{100 * a:.1f}% vs {100 * b:.1f}%" for a, b in zip(change["layers"][layers[0]], change["layers"][layers[-1]])) + "."}
+{first_last} per interval. {"In every interval the first layer moves less than the last: lower layers settle first, as the paper saw (holds)." if verdict == "holds"
+ else f"The first layer does not move less than the last in every interval ({verdict})."}
 The paper's 64 epochs let upper layers settle too (after 40-50); {epochs[-1]} epochs show the first part of that.
 """
 
