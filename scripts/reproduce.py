@@ -247,9 +247,7 @@ def occlusion_step(net, figures: Path, device, stride: int = 8) -> dict:
 def at_cifar_resolution(photo: Image.Image, size: int = 32) -> Image.Image:
     """The photo's centre square at CIFAR-10's 32x32. The shipped ZF-Net saw only 32x32 photos upsampled
     to 256: a sharp photo's fine detail is out of its distribution (it calls the sharp `chelsea` a truck)."""
-    side = min(photo.size)
-    left, top = (photo.width - side) // 2, (photo.height - side) // 2
-    return photo.crop((left, top, left + side, top + side)).resize((size, size), Image.BILINEAR)
+    return Image.fromarray(canonical_image(photo, size).permute(1, 2, 0).numpy())
 
 
 def efficientnet_steps(args, figures: Path, timed) -> None:

@@ -150,7 +150,7 @@ def _shipped_evolution_section(r: dict) -> str:
     change_rows = "\n".join(f"| {layer} | " + " | ".join(f"{100 * v:.1f}%" for v in values) + " |" for layer, values in change["layers"].items())
     verdict = evolution_verdict(e)
     first_last = f"{layers[0]} against {layers[-1]}: " + ", ".join(
-        f"{100 * a:.1f}% vs {100 * b:.1f}%" for a, b in zip(change["layers"][layers[0]], change["layers"][layers[-1]]))
+        f"{100 * a:.1f}% vs {100 * b:.1f}%" for a, b in zip(*_first_and_last(e)))
     return f"""
 **The shipped ZF-Net** (all ten classes) at epochs {", ".join(map(str, epochs))}: the six maps strongest at the
 last epoch, each cell the projection of the map's strongest activation over 200 test images (20 of
@@ -177,10 +177,16 @@ The paper's 64 epochs let upper layers settle too (after 40-50); {epochs[-1]} ep
 """
 
 
+def _first_and_last(e: dict) -> tuple[list[float], list[float]]:
+    """The first and the last conv layer's filter movement per epoch, one value per interval."""
+    layers = list(e["weight_change_per_epoch"]["layers"].values())
+    return layers[0], layers[-1]
+
+
 def evolution_verdict(e: dict) -> str:
-    """Fig. 4: lower layers settle first, i.e. conv1 moves less than conv5 in every interval between snapshots."""
-    layers = e["weight_change_per_epoch"]["layers"]
-    settled = [a < b for a, b in zip(layers["conv1"], layers["conv5"])]
+    """Fig. 4: lower layers settle first, i.e. the first conv layer moves less than the last in every
+    interval between snapshots."""
+    settled = [a < b for a, b in zip(*_first_and_last(e))]
     return _verdict(sum(settled), len(settled))
 
 
